@@ -1,0 +1,88 @@
+"""The engine: runs catalog checks for domains over one DNS layer, once each, concurrently on demand.
+
+The pytest glue asks :meth:`Audit.result` for each (domain, check) test; before
+the tests run, :meth:`Audit.warm_up` computes all of them with a thread pool so
+that the DNS questions of all domains are in flight together. A result is
+computed once either way, so a run with and without the warm-up is identical.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from .catalog import CHECKS
+from .checks import REGISTRY, load_all
+from .checks.context import Context
+from .dnslayer.layer import DnsLayer, Recorder
+from .result import DnsFailure, Finding, Outcome, Result, outcome_of
+
+
+class Audit:
+    def __init__(self, layer: DnsLayer, config=None, zone_mode: bool = False):
+        load_all()
+        self.layer = layer
+        self.config = config
+        self.zone_mode = zone_mode
+        self.entries = {e.name: e for e in getattr(config, "domains", ())}
+        self._results: dict[tuple[str, str], Result] = {}
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def result(self, domain: str, check_id: str) -> Result:
+        """The verdict of one check for one domain, computed once per run."""
+        key = (domain, check_id)
+        with self._guard:
+            if key in self._results:
+                return self._results[key]
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._results:
+                self._results[key] = self._run(domain, check_id)
+            return self._results[key]
+
+    def warm_up(self, pairs: Iterable[tuple[str, str]], workers: int = 64) -> None:
+        """Compute many results at once; one task per domain keeps a domain's shared answers together."""
+        by_domain: dict[str, list[str]] = {}
+        for domain, check_id in pairs:
+            by_domain.setdefault(domain, []).append(check_id)
+        if not by_domain:
+            return
+
+        def run_domain(domain: str) -> None:
+            for check_id in by_domain[domain]:
+                self.result(domain, check_id)
+
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(by_domain)))) as pool:
+            for _ in pool.map(run_domain, by_domain):
+                pass
+
+    def _run(self, domain: str, check_id: str) -> Result:
+        spec = CHECKS[check_id]
+        entry = self.entries.get(domain)
+        recorder = Recorder(self.layer)
+        reason = (getattr(entry, "skip", None) or {}).get(check_id)
+        if reason is not None:
+            return Result(domain, check_id, spec.severity, Outcome.SKIP, f"skipped by the domains file: {reason}")
+        fn = REGISTRY.get(check_id)
+        if fn is None:
+            return Result(domain, check_id, spec.severity, Outcome.ERROR, f"{check_id} is not implemented")
+        ctx = Context(domain=domain, dns=recorder, entry=entry, config=self.config, zone_mode=self.zone_mode)
+        try:
+            finding: Finding = fn(ctx)
+        except DnsFailure as exc:
+            return Result(
+                domain, check_id, spec.severity, Outcome.ERROR,
+                f"DNS lookup failed, so {check_id} could not be checked: {exc.answer.describe()}",
+                evidence=recorder.answers,
+            )
+        except Exception as exc:  # a bug or hostile data the check did not expect: report, never crash the run
+            return Result(
+                domain, check_id, spec.severity, Outcome.ERROR, f"internal error in {check_id}: {exc!r}",
+                evidence=recorder.answers, details={"traceback": traceback.format_exc()},
+            )
+        severity = finding.severity or spec.severity
+        return Result(domain, check_id, severity, outcome_of(finding, severity), finding.message,
+                      evidence=recorder.answers, details=finding.details)

@@ -1,0 +1,167 @@
+"""One DNS answer as evidence: the question, who answered, what came back, and when.
+
+Every lookup a check makes returns an :class:`Answer`. It is both the data the
+check reads and the evidence the report shows, so it keeps everything an auditor
+needs to repeat the question with ``dig`` (RFC 1035 §4.1: header, question,
+answer section).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import dns.name
+import dns.rcode
+import dns.rdata
+import dns.rdatatype
+
+#: Longest CNAME chain followed before the chain counts as a loop (RFC 1034 §3.6.2
+#: asks resolvers to detect loops; BIND and Unbound stop at a similar depth).
+MAX_CNAME_CHAIN = 16
+
+# Rcode texts a check may see; the transport errors are not DNS rcodes but stand
+# in the same place so that a check has one field to test.
+NOERROR = "NOERROR"
+NXDOMAIN = "NXDOMAIN"
+SERVFAIL = "SERVFAIL"
+REFUSED = "REFUSED"
+TIMEOUT = "TIMEOUT"  # no answer at all from any server
+
+
+@dataclass(frozen=True)
+class Record:
+    """One resource record of an answer section."""
+
+    name: dns.name.Name
+    ttl: int
+    rdata: dns.rdata.Rdata
+
+    @property
+    def rdtype(self) -> str:
+        return dns.rdatatype.to_text(self.rdata.rdtype)
+
+    def to_text(self) -> str:
+        return f"{self.name.to_text()}\t{self.ttl}\tIN\t{self.rdtype}\t{self.rdata.to_text()}"
+
+    def to_dict(self) -> dict:
+        return {"name": self.name.to_text(), "ttl": self.ttl, "type": self.rdtype, "data": self.rdata.to_text()}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The outcome of one question (name, type) asked of one source.
+
+    ``rcode`` is the DNS response code as text (``NOERROR``, ``NXDOMAIN``,
+    ``SERVFAIL``, ``REFUSED`` ...) or ``TIMEOUT`` when nothing answered;
+    ``error`` then says what went wrong in words. ``records`` is the whole answer
+    section, CNAME chain included; :meth:`rdatas` gives the data of the asked type
+    at the end of the chain.
+    """
+
+    qname: dns.name.Name
+    rdtype: str
+    rcode: str
+    records: tuple[Record, ...] = ()
+    server: str = ""
+    elapsed: float = 0.0
+    authoritative: bool = False
+    error: str | None = None
+    authority: tuple[Record, ...] = field(default=())
+    additional: tuple[Record, ...] = field(default=())
+
+    # -- what a check asks ---------------------------------------------------
+    @property
+    def ok(self) -> bool:
+        """True when the question got a definite answer (data, NODATA or NXDOMAIN)."""
+        return self.error is None and self.rcode in (NOERROR, NXDOMAIN)
+
+    @property
+    def nxdomain(self) -> bool:
+        return self.ok and self.rcode == NXDOMAIN
+
+    def cname_chain(self) -> list[dns.name.Name]:
+        """The names visited from the question to the final name, question first.
+
+        Stops at :data:`MAX_CNAME_CHAIN` hops or when a name repeats (a loop).
+        """
+        cnames = {r.name: r.rdata.target for r in self.records if r.rdata.rdtype == dns.rdatatype.CNAME}
+        chain = [self.qname]
+        while chain[-1] in cnames and len(chain) <= MAX_CNAME_CHAIN:
+            nxt = cnames[chain[-1]]
+            if nxt in chain:
+                chain.append(nxt)
+                break
+            chain.append(nxt)
+        return chain
+
+    @property
+    def cname_loop(self) -> bool:
+        chain = self.cname_chain()
+        return len(chain) != len(set(chain)) or len(chain) > MAX_CNAME_CHAIN
+
+    @property
+    def is_alias(self) -> bool:
+        """True when the question's name is itself a CNAME (RFC 2181 §10.1)."""
+        return len(self.cname_chain()) > 1
+
+    @property
+    def final_name(self) -> dns.name.Name:
+        return self.cname_chain()[-1]
+
+    def rdatas(self) -> list[dns.rdata.Rdata]:
+        """The records of the asked type owned by the end of the CNAME chain."""
+        if self.cname_loop:
+            return []
+        want = dns.rdatatype.from_text(self.rdtype)
+        final = self.final_name
+        return [r.rdata for r in self.records if r.name == final and r.rdata.rdtype == want]
+
+    def texts(self) -> list[str]:
+        """:meth:`rdatas` as presentation text."""
+        return [rd.to_text() for rd in self.rdatas()]
+
+    def describe(self) -> str:
+        """One line for a message: ``example.com. MX: NXDOMAIN from 127.0.0.1:53``."""
+        what = self.rcode if self.error is None else f"{self.rcode} ({self.error})"
+        return f"{self.qname.to_text()} {self.rdtype}: {what} from {self.server}"
+
+    # -- evidence --------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {
+            "name": self.qname.to_text(),
+            "type": self.rdtype,
+            "rcode": self.rcode,
+            "server": self.server,
+            "time_ms": round(self.elapsed * 1000, 1),
+            "authoritative": self.authoritative,
+            "error": self.error,
+            "records": [r.to_dict() for r in self.records],
+        }
+
+    def to_dig(self) -> str:
+        """A dig-like text block (question, status, answer section)."""
+        flags = " aa" if self.authoritative else ""
+        lines = [
+            f";; ->>HEADER<<- status: {self.rcode}{flags}",
+            f";; SERVER: {self.server}   Query time: {self.elapsed * 1000:.1f} msec",
+        ]
+        if self.error:
+            lines.append(f";; ERROR: {self.error}")
+        lines.append(";; QUESTION SECTION:")
+        lines.append(f";{self.qname.to_text()}\t\tIN\t{self.rdtype}")
+        if self.records:
+            lines.append(";; ANSWER SECTION:")
+            lines.extend(r.to_text() for r in self.records)
+        if self.authority:
+            lines.append(";; AUTHORITY SECTION:")
+            lines.extend(r.to_text() for r in self.authority)
+        return "\n".join(lines)
+
+
+def records_from_rrsets(rrsets) -> tuple[Record, ...]:
+    """Flatten dnspython RRsets into :class:`Record` tuples."""
+    return tuple(Record(rrset.name, rrset.ttl, rd) for rrset in rrsets for rd in rrset)
+
+
+def rcode_text(rcode: int) -> str:
+    return dns.rcode.to_text(rcode)

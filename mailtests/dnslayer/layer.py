@@ -1,0 +1,132 @@
+"""The one DNS layer every check and pyspf use: routing, run-wide cache, statistics.
+
+A question goes to the zone files when they cover the name (the proposed zone
+wins over what is live), else to the configured resolver; with ``offline`` a name
+outside the zone files is an error that names it. Each (name, type) is asked once
+per run: concurrent askers of the same question wait for the one in flight.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import Future
+from typing import Protocol
+
+import dns.name
+import dns.rdatatype
+
+from .answer import Answer
+from .resolver import Server, WireSource, ask
+
+OFFLINE = "OFFLINE"
+
+
+class Source(Protocol):
+    def query(self, qname: dns.name.Name, rdtype: str) -> Answer: ...
+
+
+class DnsLayer:
+    """Cached, thread-safe DNS answers for one run."""
+
+    def __init__(self, resolver: WireSource | None = None, zones=None, offline: bool = False, timeout: float = 2.0):
+        if resolver is None and not offline:
+            raise ValueError("a DNS layer needs a resolver unless it is offline")
+        self.resolver = resolver
+        self.zones = zones
+        self.offline = offline
+        self.timeout = timeout
+        self._cache: dict[tuple, Future] = {}
+        self._lock = threading.Lock()
+        self.sent = 0  # questions that went to a source (resolver, server or zone file)
+        self.cached = 0  # questions answered from the run's cache
+
+    # -- public ------------------------------------------------------------------
+    def query(self, name: dns.name.Name | str, rdtype: str) -> Answer:
+        """The answer to (name, type), asked once per run."""
+        qname = to_name(name)
+        rdtype = rdtype.upper()
+        return self._once(("q", qname, rdtype), lambda: self._resolve(qname, rdtype))
+
+    def query_server(self, address: str, name: dns.name.Name | str, rdtype: str, port: int = 53) -> Answer:
+        """Ask one server directly, without recursion (RFC 1035 §4.1.1, RD clear); cached per server."""
+        qname = to_name(name)
+        rdtype = rdtype.upper()
+        server = Server(address, port)
+        return self._once(("s", str(server), qname, rdtype), lambda: ask(server, qname, rdtype, self.timeout, False))
+
+    def describe_sources(self) -> dict:
+        return {
+            "resolvers": [str(s) for s in self.resolver.servers] if self.resolver else [],
+            "zone_files": [str(p) for _, p in self.zones.zones.values()] if self.zones else [],
+            "offline": self.offline,
+        }
+
+    # -- internals -----------------------------------------------------------------
+    def _once(self, key: tuple, fetch) -> Answer:
+        with self._lock:
+            future = self._cache.get(key)
+            owner = future is None
+            if owner:
+                future = self._cache[key] = Future()
+                self.sent += 1
+            else:
+                self.cached += 1
+        if not owner:
+            return future.result()
+        try:
+            answer = fetch()
+        except BaseException as exc:
+            future.set_exception(exc)
+            raise
+        future.set_result(answer)
+        return answer
+
+    def _resolve(self, qname: dns.name.Name, rdtype: str) -> Answer:
+        if self.zones is not None and self.zones.covers(qname):
+            answer = self.zones.query(qname, rdtype)
+            return self._finish_chain(answer)
+        if self.offline or self.resolver is None:
+            return Answer(qname, rdtype, OFFLINE, server="(offline)",
+                          error=f"{qname.to_text()} is outside the zone files and live lookups are off (--offline)")
+        return self.resolver.query(qname, rdtype)
+
+    def _finish_chain(self, answer: Answer) -> Answer:
+        """A CNAME in a zone file whose target lies outside the zone files: ask on for the target."""
+        if answer.rcode != "NOERROR" or answer.rdatas() or answer.cname_loop or not answer.is_alias:
+            return answer
+        target = answer.final_name
+        rest = self.query(target, answer.rdtype)
+        started = time.monotonic()
+        return Answer(
+            answer.qname, answer.rdtype, rest.rcode, answer.records + rest.records,
+            server=f"{answer.server} + {rest.server}",
+            elapsed=answer.elapsed + rest.elapsed + time.monotonic() - started,
+            authoritative=answer.authoritative and rest.authoritative, error=rest.error,
+            authority=rest.authority,
+        )
+
+
+class Recorder:
+    """A view of the layer for one check: it asks the layer and keeps every answer as evidence."""
+
+    def __init__(self, layer: DnsLayer):
+        self.layer = layer
+        self.answers: list[Answer] = []
+
+    def _keep(self, answer: Answer) -> Answer:
+        if not any(a is answer for a in self.answers):
+            self.answers.append(answer)
+        return answer
+
+    def query(self, name: dns.name.Name | str, rdtype: str) -> Answer:
+        return self._keep(self.layer.query(name, rdtype))
+
+    def query_server(self, address: str, name: dns.name.Name | str, rdtype: str, port: int = 53) -> Answer:
+        return self._keep(self.layer.query_server(address, name, rdtype, port))
+
+
+def to_name(name: dns.name.Name | str) -> dns.name.Name:
+    if isinstance(name, dns.name.Name):
+        return name if name.is_absolute() else name.concatenate(dns.name.root)
+    return dns.name.from_text(name)

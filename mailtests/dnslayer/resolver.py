@@ -1,0 +1,102 @@
+"""Asking a DNS server over the wire: UDP first, TCP when the answer is truncated.
+
+RFC 1035 §4.2.1 (UDP, truncation), RFC 7766 §5 (TCP fallback), RFC 6891 (EDNS
+buffer size). One :class:`WireSource` asks a list of servers with retries; it
+serves both recursive questions (to the configured resolvers) and direct,
+non-recursive ones (to a zone's name servers).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdatatype
+
+from .answer import TIMEOUT, Answer, records_from_rrsets
+
+#: EDNS buffer size of the DNS Flag Day 2020: no fragmentation on common paths.
+EDNS_PAYLOAD = 1232
+
+
+@dataclass(frozen=True)
+class Server:
+    address: str
+    port: int = 53
+
+    def __str__(self) -> str:
+        return f"[{self.address}]:{self.port}" if ":" in self.address else f"{self.address}:{self.port}"
+
+
+class WireSource:
+    """Questions to real servers, each tried in turn, ``attempts`` rounds in all."""
+
+    def __init__(self, servers: list[Server], timeout: float = 2.0, attempts: int = 2, recursive: bool = True):
+        if not servers:
+            raise ValueError("no DNS server to ask")
+        self.servers = list(servers)
+        self.timeout = timeout
+        self.attempts = attempts
+        self.recursive = recursive
+
+    def describe(self) -> str:
+        return ", ".join(str(s) for s in self.servers)
+
+    def query(self, qname: dns.name.Name, rdtype: str) -> Answer:
+        """Ask the servers until one gives a definite answer; SERVFAIL and REFUSED move on to the next."""
+        started = time.monotonic()
+        last: Answer | None = None
+        errors: list[str] = []
+        for _ in range(self.attempts):
+            for server in self.servers:
+                answer = ask(server, qname, rdtype, self.timeout, self.recursive)
+                if answer.ok:
+                    return answer
+                last = answer
+                errors.append(f"{server}: {answer.error or answer.rcode}")
+        assert last is not None
+        if last.error is not None:  # every try was a transport failure: say all of them
+            return Answer(qname, rdtype, last.rcode, server=self.describe(), elapsed=time.monotonic() - started,
+                          error="; ".join(dict.fromkeys(errors)))
+        return last
+
+
+def ask(server: Server, qname: dns.name.Name, rdtype: str, timeout: float, recursive: bool = True) -> Answer:
+    """One question to one server; never raises for network trouble, the Answer says what happened."""
+    query = dns.message.make_query(qname, dns.rdatatype.from_text(rdtype), use_edns=0, payload=EDNS_PAYLOAD)
+    if not recursive:
+        query.flags &= ~dns.flags.RD
+    started = time.monotonic()
+    try:
+        response, _used_tcp = dns.query.udp_with_fallback(
+            query, server.address, timeout=timeout, port=server.port, ignore_unexpected=True
+        )
+    except dns.exception.Timeout:
+        return Answer(qname, rdtype, TIMEOUT, server=str(server), elapsed=time.monotonic() - started,
+                      error=f"no answer within {timeout:g} s")
+    except OSError as exc:
+        return Answer(qname, rdtype, TIMEOUT, server=str(server), elapsed=time.monotonic() - started,
+                      error=f"unreachable: {exc.strerror or exc}")
+    except dns.exception.DNSException as exc:
+        return Answer(qname, rdtype, "FORMERR", server=str(server), elapsed=time.monotonic() - started,
+                      error=f"malformed answer: {exc}")
+    elapsed = time.monotonic() - started
+    rcode = dns.rcode.to_text(response.rcode())
+    return Answer(
+        qname,
+        rdtype,
+        rcode,
+        records=records_from_rrsets(response.answer),
+        server=str(server),
+        elapsed=elapsed,
+        authoritative=bool(response.flags & dns.flags.AA),
+        error=None if rcode in ("NOERROR", "NXDOMAIN") else f"server answered {rcode}",
+        authority=records_from_rrsets(response.authority),
+        additional=records_from_rrsets(response.additional),
+    )

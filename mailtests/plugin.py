@@ -1,0 +1,222 @@
+"""The pytest glue: options, parametrization by domain, the warm-up, result records and reports.
+
+Registered through the ``pytest11`` entry point, so ``pytest --pyargs mailtests``
+runs the suite anywhere the package is installed. Nothing here runs unless the
+compliance tests in :mod:`mailtests.suite` are collected.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from . import ComplianceWarning
+from .catalog import AREAS, BY_TEST_NAME
+from .result import Outcome, Result
+from .session import Engine, Settings, SettingsError
+
+RESULT_KEY = pytest.StashKey[Result]()
+RUN_KEY = pytest.StashKey["Run"]()
+RECORD_PROPERTY = "mailtests_result"
+
+_current_run: Run | None = None  # pytest_runtest_logreport gets no config: the run of the current session
+
+
+@dataclass
+class Run:
+    """What the run keeps across hooks: settings and engine (made on first need) and the records."""
+
+    config: pytest.Config
+    started: str = ""
+    settings: Settings | None = None
+    engine: Engine | None = None
+    records: list[dict] = field(default_factory=list)
+    dns_stats: dict[str, int] = field(default_factory=lambda: {"sent": 0, "cached": 0})
+    results_path: Path | None = None
+
+    def get_settings(self) -> Settings:
+        if self.settings is None:
+            try:
+                self.settings = Settings.from_pytest(self.config)
+            except SettingsError as exc:
+                pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+        return self.settings
+
+    def get_engine(self) -> Engine:
+        if self.engine is None:
+            try:
+                self.engine = Engine(self.get_settings())
+            except SettingsError as exc:
+                pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+        return self.engine
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mailtests", "mailtests: DNS and email compliance")
+    group.addoption("--domains", metavar="PATH", default=None,
+                    help="the domains file to audit (default: domains.yaml)")
+    group.addoption("--resolver", metavar="ADDR[:PORT]", action="append", default=None,
+                    help="a resolver to ask (repeatable; overrides the domains file; default: the system's)")
+    group.addoption("--dns-timeout", metavar="SECONDS", type=float, default=None,
+                    help="seconds to wait for one DNS answer (default: the domains file's, else 2)")
+    group.addoption("--zones", metavar="PATH", action="append", default=None,
+                    help="a zone file or folder of zone files that answers for the names in it (repeatable)")
+    group.addoption("--offline", action="store_true", default=None,
+                    help="never ask live DNS: a name outside the zone files is an error")
+    group.addoption("--no-warmup", action="store_true", default=False,
+                    help="do not fetch all domains' answers concurrently before the tests (slower; same results)")
+    group.addoption("--fail-on-warn", action="store_true", default=False,
+                    help="turn WARN findings (ComplianceWarning) into failures")
+    group.addoption("--reports", metavar="DIR", default="reports",
+                    help="where results.json (and audit.html) are written (default: reports)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from .results import utc_now
+
+    global _current_run
+    _current_run = config.stash[RUN_KEY] = Run(config, started=utc_now())
+    config.addinivalue_line("markers", "check(id): the catalog check a compliance test enforces")
+    for area in AREAS:
+        config.addinivalue_line("markers", f"{area}: the catalog's {area} checks")
+    if config.pluginmanager.hasplugin("html"):
+        from . import htmlreport
+
+        config.pluginmanager.register(htmlreport, "mailtests-html")
+    if config.getoption("fail_on_warn"):
+        config.addinivalue_line("filterwarnings", "error::mailtests.ComplianceWarning")
+
+
+def _is_suite_test(definition) -> bool:
+    return definition.originalname in BY_TEST_NAME and definition.module.__name__.startswith("mailtests.suite")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Each compliance test runs once per domain (or, for resolver health, once per resolver)."""
+    if not _is_suite_test(metafunc.definition) or "subject" not in metafunc.fixturenames:
+        return
+    settings = metafunc.config.stash[RUN_KEY].get_settings()
+    if BY_TEST_NAME[metafunc.definition.originalname].per_run:
+        try:
+            subjects = [str(s) for s in settings.resolver_servers()]
+        except SettingsError as exc:
+            pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+    else:
+        subjects = [entry.name for entry in settings.domains]
+    metafunc.parametrize("subject", subjects, ids=subjects)
+
+
+def _item_key(item: pytest.Item) -> tuple[str, str] | None:
+    if not isinstance(item, pytest.Function) or not _is_suite_test(item) or not hasattr(item, "callspec"):
+        return None
+    subject = item.callspec.params.get("subject")
+    return None if subject is None else (subject, BY_TEST_NAME[item.originalname].id)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    pairs = [key for key in map(_item_key, session.items) if key is not None]
+    if not pairs:
+        return
+    run = session.config.stash[RUN_KEY]
+    engine = run.get_engine()
+    problem = engine.check_resolvers()
+    if problem:
+        pytest.exit(problem, returncode=pytest.ExitCode.INTERRUPTED)
+    if not session.config.getoption("no_warmup"):
+        engine.warm_up(pairs)
+
+
+@pytest.fixture
+def result(request: pytest.FixtureRequest, subject: str) -> Result:
+    """The verdict of this test's check for this test's domain (computed once per run)."""
+    key = _item_key(request.node)
+    if key is None:
+        raise pytest.UsageError(f"{request.node.nodeid} is not a mailtests compliance test")
+    engine = request.config.stash[RUN_KEY].get_engine()
+    found = engine.audit.result(*key)
+    request.node.stash[RESULT_KEY] = found
+    if found.outcome is Outcome.SKIP:
+        pytest.skip(found.message)
+    return found
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    outcome = yield
+    found = item.stash.get(RESULT_KEY, None)
+    if found is not None and found.outcome is Outcome.WARN:
+        warnings.warn(ComplianceWarning(f"{found.check} [{found.domain}]: {found.message}"), stacklevel=1)
+    return outcome
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    found = item.stash.get(RESULT_KEY, None)
+    if found is None:
+        return report
+    final = call.when == "call" or (call.when == "setup" and report.skipped)
+    if final:
+        report.user_properties.append((RECORD_PROPERTY, found.to_dict()))
+        report.mailtests_result = found  # for the pytest-html hooks in this process (not sent by xdist)
+    return report
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    record = None
+    kept = []
+    for name, value in report.user_properties:
+        if name == RECORD_PROPERTY:
+            record = value
+        else:
+            kept.append((name, value))
+    if record is None:
+        return
+    report.user_properties[:] = [*kept, ("check", record["check"]), ("outcome", record["outcome"])]
+    if _current_run is not None:
+        _current_run.records.append(record)
+
+
+def pytest_testnodedown(node, error) -> None:
+    """pytest-xdist: add a worker's DNS statistics to the run's."""
+    stats = getattr(node, "workeroutput", {}).get("mailtests_dns")
+    if stats and _current_run:
+        for k in ("sent", "cached"):
+            _current_run.dns_stats[k] += stats.get(k, 0)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    run = session.config.stash[RUN_KEY]
+    if run.engine is not None:
+        run.dns_stats["sent"] += run.engine.layer.sent
+        run.dns_stats["cached"] += run.engine.layer.cached
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the controller writes the reports
+        session.config.workeroutput["mailtests_dns"] = dict(run.dns_stats)
+        return
+    if not run.records and run.engine is None:
+        return
+    from .audit_html import write_audit_html
+    from .results import results_document, utc_now, write_results
+
+    settings = run.get_settings()
+    meta = settings.metadata(started=run.started, finished=utc_now(), exitstatus=int(exitstatus))
+    meta["dns_questions"] = dict(run.dns_stats)
+    out = Path(session.config.getoption("reports"))
+    if not out.is_absolute():
+        out = Path(session.config.invocation_params.dir) / out
+    document = results_document(meta, run.records)
+    run.results_path = write_results(out / "results.json", document)
+    write_audit_html(out / "audit.html", document)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    run = config.stash.get(RUN_KEY, None)
+    if run is None or (not run.records and run.engine is None) or hasattr(config, "workerinput"):
+        return
+    from .summary import write_summary
+
+    write_summary(terminalreporter, run.records, run.dns_stats, run.results_path)

@@ -1,0 +1,94 @@
+"""What a check finds, and the record a run keeps of it.
+
+A check returns a :class:`Finding` (did the requirement hold, and why); the
+engine turns it into a :class:`Result` using the catalog's severity, so a check
+states the RFC's rule and never decides what a failure does to the run.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from .catalog import CHECKS, Severity
+from .dnslayer.answer import Answer
+
+
+class Outcome(str, enum.Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    WARN = "warn"
+    SKIP = "skip"
+    ERROR = "error"  # the data could not be fetched: never a pass
+
+
+@dataclass
+class Finding:
+    """A check's verdict: ``ok`` or not, in words; ``severity`` overrides the catalog's for this finding."""
+
+    ok: bool
+    message: str
+    skipped: bool = False
+    severity: Severity | None = None
+    details: dict = field(default_factory=dict)
+
+
+def passed(message: str, **details) -> Finding:
+    return Finding(True, message, details=details)
+
+
+def failed(message: str, severity: Severity | None = None, **details) -> Finding:
+    return Finding(False, message, severity=severity, details=details)
+
+
+def skipped(reason: str, **details) -> Finding:
+    return Finding(True, reason, skipped=True, details=details)
+
+
+class DnsFailure(Exception):
+    """A lookup a check needed got no definite answer (timeout, SERVFAIL, REFUSED, offline)."""
+
+    def __init__(self, answer: Answer):
+        super().__init__(answer.describe())
+        self.answer = answer
+
+
+@dataclass
+class Result:
+    """One (domain, check) verdict with its evidence: a row of the report and a record of results.json."""
+
+    domain: str
+    check: str
+    severity: Severity
+    outcome: Outcome
+    message: str
+    evidence: list[Answer] = field(default_factory=list)
+    details: dict = field(default_factory=dict)
+
+    @property
+    def compliant(self) -> bool:
+        """True when the requirement holds or only a non-gating finding was made."""
+        return self.outcome in (Outcome.PASS, Outcome.WARN)
+
+    def to_dict(self) -> dict:
+        spec = CHECKS[self.check]
+        return {
+            "domain": self.domain,
+            "check": self.check,
+            "severity": self.severity.value,
+            "outcome": self.outcome.value,
+            "message": self.message,
+            "reference": spec.reference,
+            "requirement": spec.requirement,
+            "evidence": [a.to_dict() for a in self.evidence],
+            "details": self.details,
+        }
+
+
+def outcome_of(finding: Finding, severity: Severity) -> Outcome:
+    """Catalog, "Severity": FAIL fails the test, WARN warns, INFO never gates."""
+    if finding.skipped:
+        return Outcome.SKIP
+    if finding.ok:
+        return Outcome.PASS
+    return {Severity.FAIL: Outcome.FAIL, Severity.WARN: Outcome.WARN, Severity.INFO: Outcome.PASS}[severity]

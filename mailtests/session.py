@@ -1,0 +1,134 @@
+"""One run's settings (options over the domains file) and its engine (DNS layer and audit)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dns.name
+import dns.resolver
+
+from .audit import Audit
+from .config import Config, ConfigError, load_config, parse_resolver
+from .dnslayer.layer import DnsLayer
+from .dnslayer.resolver import Server, WireSource, ask
+
+
+class SettingsError(Exception):
+    """A problem with the run's input, reported as one line without a traceback."""
+
+
+class Settings:
+    """The domains file, with command-line options applied over it."""
+
+    def __init__(self, config: Config, resolvers: list[Server], timeout: float, zones: list[Path], offline: bool,
+                 concurrency: int = 64):
+        self.config = config
+        self.domains = config.domains
+        self.resolvers = resolvers
+        self.timeout = timeout
+        self.zones = zones
+        self.offline = offline
+        self.concurrency = concurrency
+
+    @classmethod
+    def from_pytest(cls, pyconfig) -> Settings:
+        cwd = Path(pyconfig.invocation_params.dir)
+        path = Path(pyconfig.getoption("domains") or "domains.yaml")
+        if not path.is_absolute() and not path.exists():
+            path = cwd / path
+        try:
+            config = load_config(path)
+        except ConfigError as exc:
+            raise SettingsError(str(exc)) from None
+        resolvers = []
+        for text in pyconfig.getoption("resolver") or []:
+            try:
+                r = parse_resolver(text)
+            except ValueError as exc:
+                raise SettingsError(f"--resolver {text}: {exc}") from None
+            resolvers.append(Server(r.address, r.port))
+        if not resolvers:
+            resolvers = [Server(r.address, r.port) for r in config.resolvers]
+        zones = [cwd / z for z in pyconfig.getoption("zones") or []] or list(config.zones)
+        for z in zones:
+            if not z.exists():
+                raise SettingsError(f"--zones {z}: no such file or folder")
+        timeout = pyconfig.getoption("dns_timeout") or config.timeout
+        if not 0 < timeout <= 60:
+            raise SettingsError(f"--dns-timeout {timeout}: give a number of seconds above 0 and at most 60")
+        offline = bool(pyconfig.getoption("offline")) or config.offline
+        return cls(config, resolvers, timeout, zones, offline, config.concurrency)
+
+    def resolver_servers(self) -> list[Server]:
+        """The configured resolvers, else the system's (resolv.conf)."""
+        if self.offline:
+            return []
+        if self.resolvers:
+            return self.resolvers
+        try:
+            system = dns.resolver.Resolver(configure=True)
+        except Exception as exc:  # no resolv.conf, unreadable, empty
+            raise SettingsError(f"no resolver configured and the system's cannot be read ({exc}): "
+                                "give --resolver ADDR or `resolvers:` in the domains file") from None
+        return [Server(str(ns), 53) for ns in system.nameservers]
+
+    def metadata(self, **extra) -> dict:
+        from .results import versions
+
+        return {
+            **extra,
+            "domains_file": str(self.config.path),
+            "domains_file_sha256": self.config.sha256,
+            "domains": len(self.domains),
+            "resolvers": [str(s) for s in self.resolver_servers()],
+            "zone_files": [str(z) for z in self.zones],
+            "offline": self.offline,
+            "timeout": self.timeout,
+            "versions": versions(),
+        }
+
+
+class Engine:
+    """The DNS layer and the audit of one run."""
+
+    def __init__(self, settings: Settings):
+        from .dnslayer.zonefiles import ZoneFileError, ZoneSource
+
+        self.settings = settings
+        zones = None
+        if settings.zones:
+            try:
+                zones = ZoneSource(settings.zones)
+            except ZoneFileError as exc:
+                raise SettingsError(str(exc)) from None
+        servers = settings.resolver_servers()
+        resolver = WireSource(servers, timeout=settings.timeout) if servers else None
+        self.layer = DnsLayer(resolver, zones, offline=settings.offline, timeout=settings.timeout)
+        self.audit = Audit(self.layer, settings.config, zone_mode=zones is not None)
+
+    def check_resolvers(self) -> str | None:
+        """One message when no resolver answers (catalog, "Resolver health"), else None.
+
+        Asked once, before any domain, so that a dead resolver stops the run in
+        seconds instead of a timeout per domain.
+        """
+        if self.layer.resolver is None:
+            return None
+        servers = self.layer.resolver.servers
+        timeout = min(self.settings.timeout, 2.0)
+        failures = [ask(s, dns.name.root, "NS", timeout) for s in servers]
+        if any(a.ok for a in failures):
+            return None
+        detail = "; ".join(f"{a.server}: {a.error or a.rcode}" for a in failures)
+        message = f"resolver.reachable: no configured resolver answers ({detail}). Nothing was checked."
+        fallbacks = self.settings.config.fallback_resolvers
+        if fallbacks:
+            answering = [str(Server(f.address, f.port)) for f in fallbacks
+                         if ask(Server(f.address, f.port), dns.name.root, "NS", timeout).ok]
+            if answering:
+                message += (f" The fallback resolver {', '.join(answering)} answers: the local resolver "
+                            "configuration is broken.")
+        return message
+
+    def warm_up(self, pairs: list[tuple[str, str]]) -> None:
+        self.audit.warm_up(pairs, workers=self.settings.concurrency)
