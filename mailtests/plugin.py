@@ -42,7 +42,7 @@ class Run:
             try:
                 self.settings = Settings.from_pytest(self.config)
             except SettingsError as exc:
-                pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+                raise pytest.UsageError(str(exc)) from None
         return self.settings
 
     def get_engine(self) -> Engine:
@@ -50,7 +50,7 @@ class Run:
             try:
                 self.engine = Engine(self.get_settings())
             except SettingsError as exc:
-                pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+                raise pytest.UsageError(str(exc)) from None
         return self.engine
 
 
@@ -90,6 +90,19 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("filterwarnings", "error::mailtests.ComplianceWarning")
 
 
+SUITE_DIR = Path(__file__).parent / "suite"
+
+
+def pytest_collectstart(collector: pytest.Collector) -> None:
+    """Read and check the domains file before the first compliance module is collected.
+
+    Here, outside any collector's error handling, a bad file stops the run with
+    one line and pytest's usage-error exit code instead of a collection error.
+    """
+    if isinstance(collector, pytest.Module) and collector.path.parent == SUITE_DIR:
+        collector.config.stash[RUN_KEY].get_settings()
+
+
 def _is_suite_test(definition) -> bool:
     return definition.originalname in BY_TEST_NAME and definition.module.__name__.startswith("mailtests.suite")
 
@@ -103,7 +116,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         try:
             subjects = [str(s) for s in settings.resolver_servers()]
         except SettingsError as exc:
-            pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+            raise pytest.UsageError(str(exc)) from None
     else:
         subjects = [entry.name for entry in settings.domains]
     metafunc.parametrize("subject", subjects, ids=subjects)
@@ -122,9 +135,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     run = session.config.stash[RUN_KEY]
     engine = run.get_engine()
-    problem = engine.check_resolvers()
-    if problem:
-        pytest.exit(problem, returncode=pytest.ExitCode.INTERRUPTED)
+    dead = engine.check_resolvers()
+    if dead:
+        message, results = dead
+        run.records.extend(r.to_dict() for r in results)
+        pytest.exit(f"resolver.reachable: {message}", returncode=pytest.ExitCode.INTERRUPTED)
     if not session.config.getoption("no_warmup"):
         engine.warm_up(pairs)
 

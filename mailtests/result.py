@@ -65,6 +65,9 @@ class Result:
     evidence: list[Answer] = field(default_factory=list)
     details: dict = field(default_factory=dict)
 
+    def __repr__(self) -> str:  # short: pytest prints it under a failed assertion
+        return f"<{self.check} [{self.domain}]: {self.outcome.value}>"
+
     @property
     def compliant(self) -> bool:
         """True when the requirement holds or only a non-gating finding was made."""

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dns.name
 import dns.resolver
 
 from .audit import Audit
+from .catalog import CHECKS
 from .config import Config, ConfigError, load_config, parse_resolver
 from .dnslayer.layer import DnsLayer
 from .dnslayer.resolver import Server, WireSource, ask
+from .result import Outcome, Result
 
 
 class SettingsError(Exception):
@@ -106,29 +109,32 @@ class Engine:
         self.layer = DnsLayer(resolver, zones, offline=settings.offline, timeout=settings.timeout)
         self.audit = Audit(self.layer, settings.config, zone_mode=zones is not None)
 
-    def check_resolvers(self) -> str | None:
-        """One message when no resolver answers (catalog, "Resolver health"), else None.
+    def check_resolvers(self) -> tuple[str, list[Result]] | None:
+        """When no resolver answers: one message and a failed resolver.reachable result per resolver.
 
         Asked once, before any domain, so that a dead resolver stops the run in
-        seconds instead of a timeout per domain.
+        seconds instead of a timeout per domain (catalog, "Resolver health").
         """
         if self.layer.resolver is None:
             return None
-        servers = self.layer.resolver.servers
         timeout = min(self.settings.timeout, 2.0)
-        failures = [ask(s, dns.name.root, "NS", timeout) for s in servers]
-        if any(a.ok for a in failures):
+        servers = self.layer.resolver.servers
+        with ThreadPoolExecutor(max_workers=len(servers)) as pool:
+            probes = list(pool.map(lambda s: ask(s, dns.name.root, "NS", timeout), servers))
+        if any(a.ok for a in probes):
             return None
-        detail = "; ".join(f"{a.server}: {a.error or a.rcode}" for a in failures)
-        message = f"resolver.reachable: no configured resolver answers ({detail}). Nothing was checked."
-        fallbacks = self.settings.config.fallback_resolvers
-        if fallbacks:
-            answering = [str(Server(f.address, f.port)) for f in fallbacks
-                         if ask(Server(f.address, f.port), dns.name.root, "NS", timeout).ok]
-            if answering:
-                message += (f" The fallback resolver {', '.join(answering)} answers: the local resolver "
-                            "configuration is broken.")
-        return message
+        detail = "; ".join(f"{a.server}: {a.error or a.rcode}" for a in probes)
+        message = f"no configured resolver answers ({detail}), so nothing was checked."
+        fallbacks = [Server(f.address, f.port) for f in self.settings.config.fallback_resolvers]
+        answering = [str(f) for f in fallbacks if ask(f, dns.name.root, "NS", timeout).ok]
+        if answering:
+            message += (f" The fallback resolver {', '.join(answering)} answers: the local resolver "
+                        "configuration is broken.")
+        spec = CHECKS["resolver.reachable"]
+        results = [Result(a.server, spec.id, spec.severity, Outcome.FAIL,
+                          f"{a.server} does not answer ({a.error or a.rcode}). {message}", evidence=[a])
+                   for a in probes]
+        return message, results
 
     def warm_up(self, pairs: list[tuple[str, str]]) -> None:
         self.audit.warm_up(pairs, workers=self.settings.concurrency)

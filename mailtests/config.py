@@ -1,0 +1,648 @@
+"""Load and validate ``domains.yaml``: the domains to test and how to reach the DNS.
+
+Everything is checked here, before the first DNS question is asked; a broken file
+stops the run with one line naming the first problem::
+
+    domains.yaml:7: example.com: sending_ips[1]: '300.1.2.3' is not an IP address
+
+The error format is ``FILE:LINE: [DOMAIN: ][KEY: ]MESSAGE``:
+
+* ``FILE`` is the path as the caller gave it; ``LINE`` is 1-based. Problems that
+  have no line (the file cannot be read, is too large, a required key is missing
+  from the top level) leave out ``:LINE`` (``domains.yaml: cannot read: ...``).
+* ``DOMAIN`` appears for errors inside a ``domains`` entry once the entry's name is
+  known; it is the name as written in the file. An entry's name is checked before
+  its other keys, so errors in ``name`` itself carry no ``DOMAIN``.
+* ``KEY`` is the path to the offending key: inside a domain entry relative to the
+  entry (``name``, ``sending_ips[1]``, ``helo[0]``, ``skip[0].check``), elsewhere
+  from the top (``timeout``, ``resolvers[2]``, ``dnsbl.lists[1].kind``,
+  ``domains[3]`` for an entry as a whole). YAML-level errors have no key.
+
+Hostile input is refused rather than parsed: files over :data:`MAX_FILE_BYTES`,
+more than :data:`MAX_YAML_NODES` values, nesting deeper than :data:`MAX_YAML_DEPTH`,
+and any YAML alias (``*name``), which rules out "billion laughs" bombs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import ipaddress
+import os
+import re
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+import idna
+from ruamel.yaml import YAML
+from ruamel.yaml.composer import Composer
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.scalarbool import ScalarBoolean
+
+from mailtests.catalog import AREAS, CHECKS
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+#: Larger files are refused unread (the pure-Python YAML parser needs ~50 µs a value).
+MAX_FILE_BYTES = 10 * 1024 * 1024
+#: At most this many YAML values (scalars, lists, mappings): about 5 s of parsing.
+MAX_YAML_NODES = 100_000
+#: The schema nests 5 deep; anything much deeper is not a domains file.
+MAX_YAML_DEPTH = 16
+
+DEFAULT_TIMEOUT = 2.0
+DEFAULT_LATENCY_THRESHOLD = 1.0
+DEFAULT_CONCURRENCY = 64
+MAX_TIMEOUT = 60.0
+MAX_CONCURRENCY = 1024
+
+#: Blocklists under these zones need a subscription (commercial or high-volume use);
+#: a list there counts as a subscription list unless it says ``subscription: false``.
+SUBSCRIPTION_ZONES = ("spamhaus.org", "spamhaus.net", "uribl.com")
+
+TOP_KEYS = ("resolvers", "fallback_resolvers", "timeout", "latency_threshold", "concurrency", "zones", "offline",
+            "dnsbl", "domains")
+DOMAIN_KEYS = ("name", "sending_ips", "helo", "skip")
+SKIP_KEYS = ("check", "reason")
+DNSBL_KEYS = ("subscription", "lists")
+BLOCKLIST_KEYS = ("zone", "kind", "allowlist", "subscription")
+BLOCKLIST_KINDS = ("ip", "domain")
+
+
+class ConfigError(Exception):
+    """A problem with the configuration file; ``str()`` is the one-line report (see the module docstring).
+
+    ``path`` is the file as given, ``line`` 1-based (0: no line), ``key`` the path to the
+    offending key ("" for none), ``message`` the problem, ``domain`` the entry's name or None.
+    """
+
+    def __init__(self, path: str, line: int, key: str, message: str, domain: str | None = None) -> None:
+        self.path, self.line, self.key, self.message, self.domain = path, line, key, message, domain
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return ": ".join(p for p in (where, self.domain, self.key, self.message) if p)
+
+
+@dataclass(frozen=True)
+class Resolver:
+    """A DNS server to send queries to: an IP address (canonical text) and a UDP/TCP port."""
+
+    address: str
+    port: int = 53
+
+    def __str__(self) -> str:
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class DomainEntry:
+    """One domain under test.
+
+    ``name`` is the A-label form (lowercase, no trailing dot), ``unicode_name`` the
+    U-label form; ``skip`` maps each skipped check id to the reason given (areas are
+    expanded to their checks); ``line`` is where the entry starts in the file.
+    """
+
+    name: str
+    unicode_name: str
+    sending_ips: tuple[IPAddress, ...] = ()
+    helo: tuple[str, ...] = ()
+    skip: dict[str, str] = field(default_factory=dict)
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Blocklist:
+    """A DNS blocklist (or allowlist) zone, queried by IP (``kind="ip"``) or by domain."""
+
+    zone: str
+    kind: str
+    allowlist: bool = False
+    subscription: bool = False
+
+
+DEFAULT_DNSBL: tuple[Blocklist, ...] = (
+    Blocklist("bl.spamcop.net", "ip"),
+    Blocklist("list.dnswl.org", "ip", allowlist=True),
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated configuration. Empty ``resolvers`` means the system's (resolv.conf).
+
+    ``zones`` are absolute paths; ``sha256`` is the hex digest of the file's bytes.
+    """
+
+    path: Path
+    sha256: str
+    domains: tuple[DomainEntry, ...]
+    resolvers: tuple[Resolver, ...] = ()
+    fallback_resolvers: tuple[Resolver, ...] = ()
+    timeout: float = DEFAULT_TIMEOUT
+    latency_threshold: float = DEFAULT_LATENCY_THRESHOLD
+    concurrency: int = DEFAULT_CONCURRENCY
+    zones: tuple[Path, ...] = ()
+    offline: bool = False
+    dnsbl: tuple[Blocklist, ...] = DEFAULT_DNSBL
+    dnsbl_subscription: bool = False
+
+
+# -- values shared with the command line ---------------------------------------------------------
+
+_PORT = re.compile(r"[0-9]{1,5}")
+_LDH_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+
+
+def parse_resolver(text: str) -> Resolver:
+    """Parse ``ADDR``, ``ADDR:PORT``, ``IPV6``, ``[IPV6]`` or ``[IPV6]:PORT`` (port 53 by default).
+
+    Raises ValueError with a message fit for the user (names are not accepted: a
+    resolver must be reachable without DNS).
+    """
+    s = text.strip()
+    if not s:
+        raise ValueError("empty resolver address")
+    port_text: str | None = None
+    bracketed = s.startswith("[")
+    if bracketed:
+        host, sep, rest = s[1:].partition("]")
+        if not sep:
+            raise ValueError(f"{text!r} has no closing ']'")
+        if rest:
+            if not rest.startswith(":"):
+                raise ValueError(f"{text!r}: expected ':PORT' after ']'")
+            port_text = rest[1:]
+    elif s.count(":") == 1:
+        host, port_text = s.split(":")
+    else:
+        host = s  # an IPv4 address, or a bare IPv6 address (port 53)
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an IP address (expected ADDRESS, ADDRESS:PORT or [IPV6]:PORT)") from None
+    if bracketed and ip.version == 4:
+        raise ValueError(f"{text!r}: brackets are for IPv6 addresses only")
+    if getattr(ip, "scope_id", None):
+        raise ValueError(f"{text!r}: scoped IPv6 addresses (%zone) are not supported")
+    port = 53
+    if port_text is not None:
+        if not _PORT.fullmatch(port_text) or not 1 <= int(port_text) <= 65535:
+            raise ValueError(f"{text!r}: port must be a number from 1 to 65535")
+        port = int(port_text)
+    return Resolver(ip.compressed, port)
+
+
+def normalize_domain(text: str) -> tuple[str, str]:
+    """Return ``(a_label_name, unicode_name)`` for a domain name: IDNA 2008 (UTS 46 mapping), lowercase, no final dot.
+
+    Every label must be a letter-digit-hyphen host name label once encoded.
+    Raises ValueError saying what is wrong.
+    """
+    try:
+        name = idna.uts46_remap(text.strip(), std3_rules=False, transitional=False)
+    except idna.IDNAError as exc:
+        raise ValueError(f"IDNA mapping failed: {exc}") from None
+    if name.endswith(".") and name != ".":
+        name = name[:-1]
+    if not name or name == ".":
+        raise ValueError("empty name")
+    a_labels: list[str] = []
+    u_labels: list[str] = []
+    for label in name.split("."):
+        if not label:
+            raise ValueError("empty label")
+        if label.isascii():
+            a_label = label.lower()
+            if not _LDH_LABEL.fullmatch(a_label):
+                raise ValueError(f"label {label!r}: only letters, digits and inner hyphens are allowed")
+            u_label = a_label
+            if a_label.startswith("xn--"):
+                try:
+                    u_label = idna.ulabel(a_label)
+                except (idna.IDNAError, UnicodeError) as exc:
+                    raise ValueError(f"label {label!r} is not a valid A-label: {exc}") from None
+        else:
+            try:
+                a_label = idna.alabel(label).decode("ascii")
+            except (idna.IDNAError, UnicodeError) as exc:
+                raise ValueError(f"label {label!r} is not valid IDNA 2008: {exc}") from None
+            u_label = label
+        if len(a_label) > 63:
+            raise ValueError(f"label {a_label[:20]}... is {len(a_label)} octets long (at most 63)")
+        a_labels.append(a_label)
+        u_labels.append(u_label)
+    a_name = ".".join(a_labels)
+    if len(a_name) > 253:
+        raise ValueError(f"name is {len(a_name)} octets long (at most 253)")
+    if a_labels[-1].isdigit():
+        raise ValueError("the top-level label is all digits (an IP address is not a domain name)")
+    return a_name, ".".join(u_labels)
+
+
+# -- YAML -------------------------------------------------------------------------------------------
+
+
+class _Refused(MarkedYAMLError):
+    """Input the loader will not parse (aliases, too many values, too deep)."""
+
+
+class _GuardedComposer(Composer):
+    """A composer that refuses aliases and bounds the number and depth of nodes."""
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader=loader)
+        self.node_count = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        if isinstance(event, AliasEvent):
+            raise _Refused(None, None, f"YAML aliases (*{event.anchor}) are not allowed", event.start_mark)
+        self.node_count += 1
+        if self.node_count > MAX_YAML_NODES:
+            raise _Refused(None, None, f"too many values (more than {MAX_YAML_NODES})", event.start_mark)
+        if self.depth >= MAX_YAML_DEPTH:
+            raise _Refused(None, None, f"nested too deep (more than {MAX_YAML_DEPTH} levels)", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def _load_yaml(text: str, display: str) -> Any:
+    """Parse one YAML document with the round-trip loader (for line numbers); errors become ConfigError."""
+    yaml = YAML(typ="rt")
+    yaml.Composer = _GuardedComposer
+    yaml.allow_duplicate_keys = False
+    try:
+        return yaml.load(text)
+    except _Refused as exc:
+        raise ConfigError(display, exc.problem_mark.line + 1, "", str(exc.problem)) from None
+    except DuplicateKeyError as exc:
+        raise ConfigError(display, exc.problem_mark.line + 1, "", f"invalid YAML: {exc.problem}") from None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark and mark.index >= len(text.rstrip()):
+            mark = exc.context_mark  # "got <stream end>": point at what was left open
+        detail = f"{exc.problem} ({exc.context})" if exc.problem and exc.context else (exc.problem or exc.context)
+        raise ConfigError(display, mark.line + 1 if mark else 0, "", f"invalid YAML: {detail}") from None
+    except ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise ConfigError(display, line, "", f"invalid YAML: character {char}: {exc.reason}") from None
+    except (YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise ConfigError(display, 0, "", f"invalid YAML: {exc}") from None
+
+
+# -- validation ------------------------------------------------------------------------------------
+
+
+def _kind(value: Any) -> str:
+    """How a YAML value is described in messages: ``the string 'x'``, ``a list`` ..."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool | ScalarBoolean):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string {str(value)!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    tag = getattr(value, "tag", None)
+    return f"a value tagged {getattr(tag, 'value', tag)}" if tag else f"a {type(value).__name__}"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters for a message."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _key_line(mapping: Any, key: Any) -> int:
+    """0-based line of a mapping key (the mapping's own line if unknown, e.g. for merged keys)."""
+    try:
+        return mapping.lc.key(key)[0]
+    except (AttributeError, KeyError, TypeError):
+        return getattr(getattr(mapping, "lc", None), "line", 0) or 0
+
+
+def _item_line(seq: Any, index: int) -> int:
+    """0-based line of a sequence item."""
+    try:
+        return seq.lc.item(index)[0]
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return getattr(getattr(seq, "lc", None), "line", 0) or 0
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool | ScalarBoolean)
+
+
+class _Validator:
+    """Turns the loaded YAML tree into a Config, raising ConfigError at the first problem."""
+
+    def __init__(self, display: str, path: Path) -> None:
+        self.display = display
+        self.path = path
+        self.base = path.parent
+        self.domain: str | None = None  # the entry being checked, for messages
+
+    def fail(self, line0: int | None, key: str, message: str) -> NoReturn:
+        """Raise the ConfigError for a 0-based line (None: no line)."""
+        raise ConfigError(self.display, 0 if line0 is None else line0 + 1, key, message, self.domain)
+
+    def check_keys(self, mapping: Any, allowed: tuple[str, ...], prefix: str) -> None:
+        """Refuse keys outside ``allowed`` (suggesting the closest allowed one) and merge keys."""
+        if getattr(mapping, "merge", None):
+            self.fail(mapping.lc.line, prefix.rstrip("."), "merge keys (<<) are not allowed")
+        for key in mapping:
+            if isinstance(key, str) and key in allowed:
+                continue
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            self.fail(_key_line(mapping, key), prefix + str(key), f"unknown key; {hint}allowed: {', '.join(allowed)}")
+
+    def mapping(self, value: Any, line0: int, key: str, allowed: tuple[str, ...]) -> Any:
+        """Check that ``value`` is a mapping with only ``allowed`` keys."""
+        if not isinstance(value, dict):
+            self.fail(line0, key, f"must be a mapping, got {_kind(value)}")
+        self.check_keys(value, allowed, f"{key}." if key else "")
+        return value
+
+    def seq(self, value: Any, line0: int, key: str, what: str) -> list[Any]:
+        if not isinstance(value, list):
+            self.fail(line0, key, f"must be a list of {what}, got {_kind(value)}")
+        return value
+
+    def string(self, value: Any, line0: int, key: str, what: str = "a string") -> str:
+        """A non-empty string."""
+        if not isinstance(value, str):
+            self.fail(line0, key, f"must be {what}, got {_kind(value)}")
+        if not value.strip():
+            self.fail(line0, key, "must not be empty")
+        return str(value)
+
+    def boolean(self, value: Any, line0: int, key: str) -> bool:
+        if not _is_bool(value):
+            self.fail(line0, key, f"must be true or false, got {_kind(value)}")
+        return bool(value)
+
+    def number(self, value: Any, line0: int, key: str, low: float, high: float, integer: bool = False) -> float:
+        """A number in ``(low, high]`` (``[low, high]`` for integers)."""
+        wanted = "a whole number" if integer else "a number"
+        if _is_bool(value) or not isinstance(value, int if integer else int | float):
+            self.fail(line0, key, f"must be {wanted}, got {_kind(value)}")
+        ok = low <= value <= high if integer else low < value <= high
+        if not ok:
+            bounds = f"from {low} to {high}" if integer else f"greater than {low:g} and at most {high:g}"
+            self.fail(line0, key, f"{value!r} is out of range: must be {bounds}")
+        return value
+
+    # -- top level -------------------------------------------------------------------------------
+
+    def config(self, data: Any, sha256: str) -> Config:
+        if data is None:
+            self.fail(None, "", "the file is empty: it should be a mapping with at least a 'domains' list")
+        if not isinstance(data, dict):
+            self.fail(0, "", f"the top level must be a mapping (key: value), got {_kind(data)}")
+        self.check_keys(data, TOP_KEYS, "")
+        out: dict[str, Any] = {}
+
+        def line(key: str) -> int:
+            return _key_line(data, key)
+
+        handlers: dict[str, Callable[[Any, int], Any]] = {
+            "resolvers": lambda v, n: self.resolvers(v, n, "resolvers"),
+            "fallback_resolvers": lambda v, n: self.resolvers(v, n, "fallback_resolvers"),
+            "timeout": lambda v, n: float(self.number(v, n, "timeout", 0, MAX_TIMEOUT)),
+            "latency_threshold": lambda v, n: float(self.number(v, n, "latency_threshold", 0, MAX_TIMEOUT)),
+            "concurrency": lambda v, n: int(self.number(v, n, "concurrency", 1, MAX_CONCURRENCY, integer=True)),
+            "zones": self.zones,
+            "offline": lambda v, n: self.boolean(v, n, "offline"),
+            "dnsbl": self.dnsbl,
+            "domains": self.domains,
+        }
+        for key, value in data.items():
+            out[key] = handlers[key](value, line(key))
+        if "domains" not in out:
+            self.fail(None, "domains", "missing: list the domains to test")
+        if out.get("offline") and not out.get("zones"):
+            self.fail(line("offline"), "offline", "true needs zone files to answer from (set 'zones')")
+        lists, subscription = out.pop("dnsbl", (DEFAULT_DNSBL, False))
+        return Config(path=self.path, sha256=sha256, dnsbl=lists, dnsbl_subscription=subscription, **out)
+
+    def resolvers(self, value: Any, line0: int, key: str) -> tuple[Resolver, ...]:
+        items = self.seq(value, line0, key, "resolver addresses")
+        if not items:
+            self.fail(line0, key, "must not be empty (leave the key out to use the system's resolvers)")
+        out: list[Resolver] = []
+        for i, item in enumerate(items):
+            n, k = _item_line(items, i), f"{key}[{i}]"
+            try:
+                resolver = parse_resolver(self.string(item, n, k, "an IP address, optionally with :PORT"))
+            except ValueError as exc:
+                self.fail(n, k, str(exc))
+            if resolver in out:
+                self.fail(n, k, f"{resolver} is listed twice")
+            out.append(resolver)
+        return tuple(out)
+
+    def zones(self, value: Any, line0: int) -> tuple[Path, ...]:
+        items = [value] if isinstance(value, str) else self.seq(value, line0, "zones", "zone files or folders")
+        out: list[Path] = []
+        for i, item in enumerate(items):
+            n, k = (line0, "zones") if isinstance(value, str) else (_item_line(items, i), f"zones[{i}]")
+            text = self.string(item, n, k, "a path")
+            zone = Path(os.path.abspath(self.base / Path(text).expanduser()))
+            if not zone.exists():
+                self.fail(n, k, f"{text!r} does not exist (looked for {zone})")
+            if zone not in out:
+                out.append(zone)
+        return tuple(out)
+
+    def dnsbl(self, value: Any, line0: int) -> tuple[tuple[Blocklist, ...], bool]:
+        dnsbl = self.mapping(value, line0, "dnsbl", DNSBL_KEYS)
+        subscription = False
+        if "subscription" in dnsbl:
+            subscription = self.boolean(dnsbl["subscription"], _key_line(dnsbl, "subscription"), "dnsbl.subscription")
+        if "lists" not in dnsbl:
+            return DEFAULT_DNSBL, subscription
+        items = self.seq(dnsbl["lists"], _key_line(dnsbl, "lists"), "dnsbl.lists", "blocklists")
+        out: dict[str, Blocklist] = {}
+        for i, item in enumerate(items):
+            n, k = _item_line(items, i), f"dnsbl.lists[{i}]"
+            entry = self.mapping(item, n, k, BLOCKLIST_KEYS)
+            for required in ("zone", "kind"):
+                if required not in entry:
+                    self.fail(n, k, f"missing key {required!r}")
+            zline = _key_line(entry, "zone")
+            try:
+                zone = normalize_domain(self.string(entry["zone"], zline, f"{k}.zone", "a DNS zone name"))[0]
+            except ValueError as exc:
+                self.fail(zline, f"{k}.zone", f"{entry['zone']!r} is not a valid zone name: {exc}")
+            if zone in out:
+                self.fail(zline, f"{k}.zone", f"{zone} is listed twice")
+            kind = entry["kind"]
+            if kind not in BLOCKLIST_KINDS:
+                self.fail(_key_line(entry, "kind"), f"{k}.kind", f"must be one of {', '.join(BLOCKLIST_KINDS)}, "
+                          f"got {_kind(kind)}")
+            allow = self.boolean(entry.get("allowlist", False), _key_line(entry, "allowlist"), f"{k}.allowlist")
+            paid = any(zone == z or zone.endswith("." + z) for z in SUBSCRIPTION_ZONES)
+            if "subscription" in entry:
+                paid = self.boolean(entry["subscription"], _key_line(entry, "subscription"), f"{k}.subscription")
+            if paid and not subscription:
+                where = "subscription" if "subscription" in entry else "zone"
+                self.fail(_key_line(entry, where), f"{k}.{where}",
+                          f"{zone} is a subscription list: set 'dnsbl: subscription: true' if the site holds "
+                          "a subscription, else remove it")
+            out[zone] = Blocklist(zone, str(kind), allow, paid)
+        return tuple(out.values()), subscription
+
+    # -- domains ---------------------------------------------------------------------------------
+
+    def domains(self, value: Any, line0: int) -> tuple[DomainEntry, ...]:
+        items = self.seq(value, line0, "domains", "domain names or mappings")
+        if not items:
+            self.fail(line0, "domains", "no domains to test")
+        seen: dict[str, int] = {}
+        out = tuple(self.domain_entry(items, i, seen) for i in range(len(items)))
+        self.domain = None
+        return out
+
+    def domain_entry(self, items: list[Any], index: int, seen: dict[str, int]) -> DomainEntry:
+        self.domain = None
+        item, line0 = items[index], _item_line(items, index)
+        entry: Any = {}
+        if isinstance(item, str):
+            raw, name_line = item, line0
+        elif isinstance(item, dict):
+            entry = item
+            name = entry.get("name")
+            self.domain = name.strip() if isinstance(name, str) and name.strip() else None
+            self.check_keys(entry, DOMAIN_KEYS, "")
+            if "name" not in entry:
+                self.fail(line0, f"domains[{index}]", "missing key 'name'")
+            raw, name_line = entry["name"], _key_line(entry, "name")
+        else:
+            self.fail(line0, f"domains[{index}]", f"must be a domain name or a mapping with 'name', got {_kind(item)}")
+        self.domain = None
+        text = self.string(raw, name_line, "name", "a domain name")
+        try:
+            name, unicode_name = normalize_domain(text)
+        except ValueError as exc:
+            self.fail(name_line, "name", f"{_short(text)!r} is not a valid domain name: {exc}")
+        if name in seen:
+            self.fail(name_line, "name", f"duplicate domain {name} (first at line {seen[name]})")
+        seen[name] = name_line + 1
+        self.domain = text.strip()
+        fields: dict[str, Any] = {}
+        for key, value in entry.items():
+            if key != "name":
+                fields[key] = getattr(self, key)(value, _key_line(entry, key))
+        return DomainEntry(name, unicode_name, line=line0 + 1, **fields)
+
+    def sending_ips(self, value: Any, line0: int) -> tuple[IPAddress, ...]:
+        items = self.seq(value, line0, "sending_ips", "IP addresses")
+        if not items:
+            self.fail(line0, "sending_ips", "must not be empty (leave the key out to use the MX hosts' addresses)")
+        out: list[IPAddress] = []
+        for i, item in enumerate(items):
+            n, k = _item_line(items, i), f"sending_ips[{i}]"
+            if not isinstance(item, str):
+                self.fail(n, k, f"{item!r} is not an IP address (expected a string, got {_kind(item)})")
+            try:
+                ip = ipaddress.ip_address(item.strip())
+            except ValueError:
+                self.fail(n, k, f"{str(item)!r} is not an IP address")
+            if getattr(ip, "scope_id", None):
+                self.fail(n, k, f"{str(item)!r}: scoped IPv6 addresses (%zone) are not sending addresses")
+            if ip in out:
+                self.fail(n, k, f"{ip} is listed twice")
+            out.append(ip)
+        return tuple(out)
+
+    def helo(self, value: Any, line0: int) -> tuple[str, ...]:
+        if isinstance(value, str):
+            return (self.string(value, line0, "helo", "a host name or address literal"),)
+        items = self.seq(value, line0, "helo", "host names or address literals")
+        if not items:
+            self.fail(line0, "helo", "must not be empty (leave the key out if the HELO name is not known)")
+        return tuple(self.string(v, _item_line(items, i), f"helo[{i}]", "a host name or address literal")
+                     for i, v in enumerate(items))
+
+    def skip(self, value: Any, line0: int) -> dict[str, str]:
+        items = self.seq(value, line0, "skip", "mappings with 'check' and 'reason'")
+        out: dict[str, str] = {}
+        first: dict[str, int] = {}
+        for i, item in enumerate(items):
+            n, k = _item_line(items, i), f"skip[{i}]"
+            entry = self.mapping(item, n, k, SKIP_KEYS)
+            for required, why in (("check", "which check or area to skip"), ("reason", "every skip needs a reason")):
+                if required not in entry:
+                    self.fail(n, k, f"missing key {required!r} ({why})")
+            cline = _key_line(entry, "check")
+            check = self.string(entry["check"], cline, f"{k}.check", "a check id or area")
+            if check in AREAS:
+                ids = [cid for cid, spec in CHECKS.items() if spec.area == check]
+            elif check in CHECKS:
+                ids = [check]
+            else:
+                close = difflib.get_close_matches(check, [*CHECKS, *AREAS], n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else f"; areas: {', '.join(AREAS)}"
+                self.fail(cline, f"{k}.check", f"unknown check {check!r}{hint}")
+            if any(CHECKS[cid].per_run for cid in ids):
+                self.fail(cline, f"{k}.check", f"{check!r} runs once per run and cannot be skipped per domain")
+            if check in first:
+                self.fail(cline, f"{k}.check", f"{check!r} is already skipped at line {first[check]}")
+            first[check] = cline + 1
+            reason = self.string(entry["reason"], _key_line(entry, "reason"), f"{k}.reason", "a string").strip()
+            for cid in ids:
+                out.setdefault(cid, reason)
+        return out
+
+
+# -- entry points ----------------------------------------------------------------------------------
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """Validate configuration ``text`` read from ``path`` (used for messages and to resolve ``zones``)."""
+    return _parse(text, text.encode("utf-8", "surrogatepass"), Path(path), str(path))
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate the configuration file at ``path``; every problem is a ConfigError."""
+    display, path = str(path), Path(path)
+    limit = f"the file is larger than the limit of {MAX_FILE_BYTES // (1024 * 1024)} MiB"
+    try:
+        with path.open("rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise ConfigError(display, 0, "", "cannot read: not a regular file")
+            if info.st_size > MAX_FILE_BYTES:
+                raise ConfigError(display, 0, "", f"{limit} ({info.st_size} bytes)")
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(display, 0, "", f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(display, 0, "", limit)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(display, line, "", f"not UTF-8 text (byte {data[exc.start]:#04x})") from None
+    return _parse(text, data, path, display)
+
+
+def _parse(text: str, data: bytes, path: Path, display: str) -> Config:
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(display, 0, "", f"the file is larger than the limit of {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+    tree = _load_yaml(text, display)
+    return _Validator(display, path).config(tree, hashlib.sha256(data).hexdigest())
