@@ -176,6 +176,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     final = call.when == "call" or (call.when == "setup" and report.skipped)
     if final:
         report.user_properties.append((RECORD_PROPERTY, found.to_dict()))
+        item.user_properties += [("check", found.check), ("outcome", found.outcome.value)]  # for --junitxml
         report.mailtests_result = found  # for the pytest-html hooks in this process (not sent by xdist)
     return report
 
@@ -191,7 +192,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             kept.append((name, value))
     if record is None:
         return
-    report.user_properties[:] = [*kept, ("check", record["check"]), ("outcome", record["outcome"])]
+    report.user_properties[:] = kept
     if _current_run is not None:
         _current_run.records.append(record)
 

@@ -69,6 +69,11 @@ def spf_records(ctx: Context, name: dns.name.Name | str) -> list[str]:
     return records
 
 
+def display(name: dns.name.Name | str) -> str:
+    """A name as a message shows it: without the final dot, so that a sentence can end after it."""
+    return name.to_text(omit_final_dot=True) if isinstance(name, dns.name.Name) else str(name).rstrip(".")
+
+
 def names(hosts) -> str:
     """A short list of names for a message."""
-    return ", ".join(h.to_text() if isinstance(h, dns.name.Name) else str(h) for h in hosts)
+    return ", ".join(display(h) for h in hosts)
