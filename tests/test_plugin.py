@@ -32,7 +32,8 @@ def audit(pytester: pytest.Pytester):
     def run(*args: str, domains: str | None = None) -> pytest.RunResult:
         if domains is not None:
             (pytester.path / "domains.yaml").write_text(domains, encoding="utf-8")
-        return pytester.runpytest("--pyargs", "mailtests", "-o", "addopts=", "-p", "no:cacheprovider", "-p", "no:html", *args)
+        options = ("-o", "addopts=", "-p", "no:cacheprovider", "-p", "no:html")
+        return pytester.runpytest("--pyargs", "mailtests", *options, *args)
 
     return run
 
@@ -105,7 +106,9 @@ def test_a_warning_passes_unless_warnings_are_made_failures(audit):
 def test_a_broken_domains_file_is_one_line_naming_file_line_and_key(audit):
     run = audit(domains="domains:\n  - name: example.com\n    sending_ips: [192.0.2.1, 300.1.2.3]\n")
     assert run.ret == pytest.ExitCode.USAGE_ERROR
-    run.stderr.fnmatch_lines(["ERROR: *domains.yaml:3: example.com: sending_ips[[]1[]]: '300.1.2.3' is not an IP address"])
+    run.stderr.fnmatch_lines(
+        ["ERROR: *domains.yaml:3: example.com: sending_ips[[]1[]]: '300.1.2.3' is not an IP address"]
+    )
     assert "Traceback" not in run.stdout.str() + run.stderr.str()
 
 
