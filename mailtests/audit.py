@@ -13,6 +13,9 @@ import traceback
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
+import dns.exception
+import dns.name
+
 from .catalog import CHECKS
 from .checks import REGISTRY, load_all
 from .checks.context import Context
@@ -21,11 +24,10 @@ from .result import DnsFailure, Finding, Outcome, Result, outcome_of
 
 
 class Audit:
-    def __init__(self, layer: DnsLayer, config=None, zone_mode: bool = False):
+    def __init__(self, layer: DnsLayer, config=None):
         load_all()
         self.layer = layer
         self.config = config
-        self.zone_mode = zone_mode
         self.entries = {e.name: e for e in getattr(config, "domains", ())}
         self._results: dict[tuple[str, str], Result] = {}
         self._locks: dict[tuple[str, str], threading.Lock] = {}
@@ -59,6 +61,16 @@ class Audit:
             for _ in pool.map(run_domain, by_domain):
                 pass
 
+    def _in_zones(self, domain: str) -> bool:
+        """True when the zone files answer for the domain (its answers are not from live servers)."""
+        zones = self.layer.zones
+        if zones is None:
+            return False
+        try:
+            return zones.covers(dns.name.from_text(domain))
+        except dns.exception.DNSException:
+            return False
+
     def _run(self, domain: str, check_id: str) -> Result:
         spec = CHECKS[check_id]
         entry = self.entries.get(domain)
@@ -69,7 +81,7 @@ class Audit:
         fn = REGISTRY.get(check_id)
         if fn is None:
             return Result(domain, check_id, spec.severity, Outcome.ERROR, f"{check_id} is not implemented")
-        ctx = Context(domain=domain, dns=recorder, entry=entry, config=self.config, zone_mode=self.zone_mode)
+        ctx = Context(domain=domain, dns=recorder, entry=entry, config=self.config, zone_mode=self._in_zones(domain))
         try:
             finding: Finding = fn(ctx)
         except DnsFailure as exc:

@@ -66,6 +66,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="a zone file or folder of zone files that answers for the names in it (repeatable)")
     group.addoption("--offline", action="store_true", default=None,
                     help="never ask live DNS: a name outside the zone files is an error")
+    group.addoption("--compare-live", action="store_true", default=False,
+                    help="check the zone files and live DNS; mark each result regression, fixed, still failing "
+                         "or unchanged")
+    group.addoption("--fail-on", choices=("any", "regression"), default="any",
+                    help="what fails the run: any failure (default), or only regressions (with --compare-live)")
     group.addoption("--no-warmup", action="store_true", default=False,
                     help="do not fetch all domains' answers concurrently before the tests (slower; same results)")
     group.addoption("--fail-on-warn", action="store_true", default=False,
@@ -126,7 +131,7 @@ def _item_key(item: pytest.Item) -> tuple[str, str] | None:
     if not isinstance(item, pytest.Function) or not _is_suite_test(item) or not hasattr(item, "callspec"):
         return None
     subject = item.callspec.params.get("subject")
-    return None if subject is None else (subject, BY_TEST_NAME[item.originalname].id)
+    return (subject, BY_TEST_NAME[item.originalname].id) if isinstance(subject, str) else None
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -151,10 +156,12 @@ def result(request: pytest.FixtureRequest, subject: str) -> Result:
     if key is None:
         raise pytest.UsageError(f"{request.node.nodeid} is not a mailtests compliance test")
     engine = request.config.stash[RUN_KEY].get_engine()
-    found = engine.audit.result(*key)
+    found = engine.result(*key)
     request.node.stash[RESULT_KEY] = found
     if found.outcome is Outcome.SKIP:
         pytest.skip(found.message)
+    if engine.settings.fail_on == "regression" and not found.compliant and not found.is_regression:
+        pytest.xfail(f"{found.change} (not a regression of the proposed zones): {found.message}")
     return found
 
 
@@ -208,8 +215,9 @@ def pytest_testnodedown(node, error) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash[RUN_KEY]
     if run.engine is not None:
-        run.dns_stats["sent"] += run.engine.layer.sent
-        run.dns_stats["cached"] += run.engine.layer.cached
+        for layer in run.engine.layers:
+            run.dns_stats["sent"] += layer.sent
+            run.dns_stats["cached"] += layer.cached
     if hasattr(session.config, "workerinput"):  # an xdist worker: the controller writes the reports
         session.config.workeroutput["mailtests_dns"] = dict(run.dns_stats)
         return

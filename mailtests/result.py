@@ -64,6 +64,8 @@ class Result:
     message: str
     evidence: list[Answer] = field(default_factory=list)
     details: dict = field(default_factory=dict)
+    change: str | None = None  # with --compare-live: regression, fixed, still failing, unchanged
+    live: Result | None = None  # with --compare-live: the same check against live DNS
 
     def __repr__(self) -> str:  # short: pytest prints it under a failed assertion
         return f"<{self.check} [{self.domain}]: {self.outcome.value}>"
@@ -72,6 +74,10 @@ class Result:
     def compliant(self) -> bool:
         """True when the requirement holds or only a non-gating finding was made."""
         return self.outcome in (Outcome.PASS, Outcome.WARN)
+
+    @property
+    def is_regression(self) -> bool:
+        return self.change == REGRESSION
 
     def to_dict(self) -> dict:
         spec = CHECKS[self.check]
@@ -85,7 +91,23 @@ class Result:
             "requirement": spec.requirement,
             "evidence": [a.to_dict() for a in self.evidence],
             "details": self.details,
+            **({"change": self.change, "live": {"outcome": self.live.outcome.value, "message": self.live.message}}
+               if self.live is not None else {}),
         }
+
+
+REGRESSION, FIXED, STILL_FAILING, UNCHANGED = "regression", "fixed", "still failing", "unchanged"
+_BADNESS = {Outcome.PASS: 0, Outcome.SKIP: 0, Outcome.WARN: 1, Outcome.FAIL: 2, Outcome.ERROR: 2}
+
+
+def change_between(proposed: Result, live: Result) -> str:
+    """How a proposed zone changes a check's verdict against what is live (issue: zone gating)."""
+    before, after = _BADNESS[live.outcome], _BADNESS[proposed.outcome]
+    if after > before:
+        return REGRESSION
+    if after < before:
+        return FIXED
+    return STILL_FAILING if after == 2 else UNCHANGED
 
 
 def outcome_of(finding: Finding, severity: Severity) -> Outcome:

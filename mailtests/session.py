@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import dns.name
@@ -13,7 +14,10 @@ from .catalog import CHECKS
 from .config import Config, ConfigError, load_config, parse_resolver
 from .dnslayer.layer import DnsLayer
 from .dnslayer.resolver import Server, WireSource, ask
-from .result import Outcome, Result
+from .result import Outcome, Result, change_between
+
+#: Checks that ask the name servers themselves: zone files cannot answer them (they run live in a comparison).
+LIVE_SERVER_CHECKS = frozenset({"ns.authoritative", "ns.serial-consistent", "ns.parent-match"})
 
 
 class SettingsError(Exception):
@@ -24,7 +28,7 @@ class Settings:
     """The domains file, with command-line options applied over it."""
 
     def __init__(self, config: Config, resolvers: list[Server], timeout: float, zones: list[Path], offline: bool,
-                 concurrency: int = 64):
+                 concurrency: int = 64, compare_live: bool = False, fail_on: str = "any"):
         self.config = config
         self.domains = config.domains
         self.resolvers = resolvers
@@ -32,6 +36,8 @@ class Settings:
         self.zones = zones
         self.offline = offline
         self.concurrency = concurrency
+        self.compare_live = compare_live
+        self.fail_on = fail_on
 
     @classmethod
     def from_pytest(cls, pyconfig) -> Settings:
@@ -60,7 +66,14 @@ class Settings:
         if not 0 < timeout <= 60:
             raise SettingsError(f"--dns-timeout {timeout}: give a number of seconds above 0 and at most 60")
         offline = bool(pyconfig.getoption("offline")) or config.offline
-        return cls(config, resolvers, timeout, zones, offline, config.concurrency)
+        compare_live = bool(pyconfig.getoption("compare_live"))
+        fail_on = pyconfig.getoption("fail_on")
+        if compare_live and (offline or not zones):
+            raise SettingsError("--compare-live compares the zone files with live DNS: give --zones (or `zones:`) "
+                                "and drop --offline (or `offline: true`)")
+        if fail_on == "regression" and not compare_live:
+            raise SettingsError("--fail-on regression needs --compare-live: regressions are changes against live DNS")
+        return cls(config, resolvers, timeout, zones, offline, config.concurrency, compare_live, fail_on)
 
     def resolver_servers(self) -> list[Server]:
         """The configured resolvers, else the system's (resolv.conf)."""
@@ -86,6 +99,8 @@ class Settings:
             "resolvers": [str(s) for s in self.resolver_servers()],
             "zone_files": [str(z) for z in self.zones],
             "offline": self.offline,
+            "compare_live": self.compare_live,
+            "fail_on": self.fail_on,
             "timeout": self.timeout,
             "versions": versions(),
         }
@@ -106,8 +121,29 @@ class Engine:
                 raise SettingsError(str(exc)) from None
         servers = settings.resolver_servers()
         resolver = WireSource(servers, timeout=settings.timeout) if servers else None
-        self.layer = DnsLayer(resolver, zones, offline=settings.offline, timeout=settings.timeout)
-        self.audit = Audit(self.layer, settings.config, zone_mode=zones is not None)
+        self.live: Audit | None = None
+        if settings.compare_live:
+            live_layer = DnsLayer(resolver, timeout=settings.timeout)
+            self.live = Audit(live_layer, settings.config)
+            self.layer = DnsLayer(None, zones, timeout=settings.timeout, upstream=live_layer)
+        else:
+            self.layer = DnsLayer(resolver, zones, offline=settings.offline, timeout=settings.timeout)
+        self.audit = Audit(self.layer, settings.config)
+
+    @property
+    def layers(self) -> list[DnsLayer]:
+        return [self.layer] + ([self.live.layer] if self.live else [])
+
+    def result(self, subject: str, check_id: str) -> Result:
+        """The verdict for the test; with --compare-live, the proposed zones' verdict marked against live DNS."""
+        if self.live is None:
+            return self.audit.result(subject, check_id)
+        live = self.live.result(subject, check_id)
+        if check_id in LIVE_SERVER_CHECKS or CHECKS[check_id].per_run:
+            proposed = replace(live, message=f"{live.message} (asked of the live servers: zone files have none)")
+        else:
+            proposed = self.audit.result(subject, check_id)
+        return replace(proposed, change=change_between(proposed, live), live=live)
 
     def check_resolvers(self) -> tuple[str, list[Result]] | None:
         """When no resolver answers: one message and a failed resolver.reachable result per resolver.
@@ -115,10 +151,11 @@ class Engine:
         Asked once, before any domain, so that a dead resolver stops the run in
         seconds instead of a timeout per domain (catalog, "Resolver health").
         """
-        if self.layer.resolver is None:
+        resolver = (self.live.layer if self.live else self.layer).resolver
+        if resolver is None:
             return None
         timeout = min(self.settings.timeout, 2.0)
-        servers = self.layer.resolver.servers
+        servers = resolver.servers
         with ThreadPoolExecutor(max_workers=len(servers)) as pool:
             probes = list(pool.map(lambda s: ask(s, dns.name.root, "NS", timeout), servers))
         if any(a.ok for a in probes):
@@ -137,4 +174,6 @@ class Engine:
         return message, results
 
     def warm_up(self, pairs: list[tuple[str, str]]) -> None:
-        self.audit.warm_up(pairs, workers=self.settings.concurrency)
+        for audit in (self.audit, self.live):
+            if audit is not None:
+                audit.warm_up(pairs, workers=self.settings.concurrency)

@@ -29,10 +29,12 @@ class Source(Protocol):
 class DnsLayer:
     """Cached, thread-safe DNS answers for one run."""
 
-    def __init__(self, resolver: WireSource | None = None, zones=None, offline: bool = False, timeout: float = 2.0):
-        if resolver is None and not offline:
+    def __init__(self, resolver: WireSource | None = None, zones=None, offline: bool = False, timeout: float = 2.0,
+                 upstream: DnsLayer | None = None):
+        if resolver is None and upstream is None and not offline:
             raise ValueError("a DNS layer needs a resolver unless it is offline")
         self.resolver = resolver
+        self.upstream = upstream  # names outside the zone files: asked through this layer and its cache
         self.zones = zones
         self.offline = offline
         self.timeout = timeout
@@ -86,6 +88,8 @@ class DnsLayer:
         if self.zones is not None and self.zones.covers(qname):
             answer = self.zones.query(qname, rdtype)
             return self._finish_chain(answer)
+        if self.upstream is not None:
+            return self.upstream.query(qname, rdtype)
         if self.offline or self.resolver is None:
             return Answer(qname, rdtype, OFFLINE, server="(offline)",
                           error=f"{qname.to_text()} is outside the zone files and live lookups are off (--offline)")

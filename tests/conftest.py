@@ -1,0 +1,41 @@
+"""Shared fixtures: the DNS lab (tests/lab), started once per session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Iterator
+
+import pytest
+
+from tests.lab.lab import Lab
+
+LAB_KEY = pytest.StashKey[Lab]()
+MARK_KEY = pytest.StashKey[dict[str, int]]()
+LOG_LINES = 300  # per server, in a failing test's report
+
+
+@pytest.fixture(scope="session")
+def lab(pytestconfig: pytest.Config) -> Iterator[Lab]:
+    """The running DNS lab: resolver ``lab.resolver``, servers ``lab.servers`` (see tests/lab/README.md)."""
+    the_lab = Lab(private_netns="PYTEST_XDIST_WORKER" in os.environ)  # xdist: one lab per worker
+    the_lab.start()
+    pytestconfig.stash[LAB_KEY] = the_lab
+    try:
+        yield the_lab
+    finally:
+        the_lab.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport,
+                                                                                           pytest.TestReport]:
+    """A failing test that used the lab gets the servers' logs (those written since its setup) in its report."""
+    report = yield
+    the_lab = item.config.stash.get(LAB_KEY, None)
+    if the_lab is not None and "lab" in getattr(item, "fixturenames", ()):
+        if call.when == "setup":
+            item.stash[MARK_KEY] = the_lab.mark()
+        if report.failed:
+            since = item.stash.get(MARK_KEY, None) if call.when != "setup" else None
+            report.sections.append(("DNS lab logs", the_lab.logs(since=since, max_lines=LOG_LINES)))
+    return report

@@ -1,0 +1,1 @@
+"""The DNS lab of the test suite: see README.md."""
