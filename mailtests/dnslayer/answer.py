@@ -110,9 +110,11 @@ class Answer:
 
     def rdatas(self) -> list[dns.rdata.Rdata]:
         """The records of the asked type owned by the end of the CNAME chain."""
+        want = dns.rdatatype.from_text(self.rdtype)
+        if want == dns.rdatatype.CNAME:  # a CNAME question is answered by the alias itself
+            return [r.rdata for r in self.records if r.name == self.qname and r.rdata.rdtype == want]
         if self.cname_loop:
             return []
-        want = dns.rdatatype.from_text(self.rdtype)
         final = self.final_name
         return [r.rdata for r in self.records if r.name == final and r.rdata.rdtype == want]
 

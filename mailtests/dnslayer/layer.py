@@ -100,6 +100,8 @@ class DnsLayer:
         if answer.rcode != "NOERROR" or answer.rdatas() or answer.cname_loop or not answer.is_alias:
             return answer
         target = answer.final_name
+        if self.zones.covers(target):  # the chain ended inside the zone files: their answer is final
+            return answer
         rest = self.query(target, answer.rdtype)
         started = time.monotonic()
         return Answer(
