@@ -14,10 +14,19 @@ from .catalog import CHECKS
 from .config import Config, ConfigError, load_config, parse_resolver
 from .dnslayer.layer import DnsLayer
 from .dnslayer.resolver import Server, WireSource, ask
-from .result import Outcome, Result, change_between
+from .dnslayer.zonelines import record_lines
+from .result import FIXED, REGRESSION, Outcome, Result, change_between
 
 #: Checks that ask the name servers themselves: zone files cannot answer them (they run live in a comparison).
 LIVE_SERVER_CHECKS = frozenset({"ns.authoritative", "ns.serial-consistent", "ns.parent-match"})
+
+
+def display_path(path: Path) -> str:
+    """A path as the user would type it: relative to the working folder where possible."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 class SettingsError(Exception):
@@ -65,6 +74,7 @@ class Settings:
         timeout = pyconfig.getoption("dns_timeout") or config.timeout
         if not 0 < timeout <= 60:
             raise SettingsError(f"--dns-timeout {timeout}: give a number of seconds above 0 and at most 60")
+        config = replace(config, timeout=timeout)  # the checks read the run's timeout from the config
         offline = bool(pyconfig.getoption("offline")) or config.offline
         compare_live = bool(pyconfig.getoption("compare_live"))
         fail_on = pyconfig.getoption("fail_on")
@@ -129,6 +139,7 @@ class Engine:
         else:
             self.layer = DnsLayer(resolver, zones, offline=settings.offline, timeout=settings.timeout)
         self.audit = Audit(self.layer, settings.config)
+        self._lines: dict = {}
 
     @property
     def layers(self) -> list[DnsLayer]:
@@ -143,7 +154,42 @@ class Engine:
             proposed = replace(live, message=f"{live.message} (asked of the live servers: zone files have none)")
         else:
             proposed = self.audit.result(subject, check_id)
-        return replace(proposed, change=change_between(proposed, live), live=live)
+        change = change_between(proposed, live)
+        if change in (REGRESSION, FIXED):
+            changes = self._zone_changes(proposed, live)
+            if changes:
+                shown = "; ".join(changes[:3]) + (f"; and {len(changes) - 3} more" if len(changes) > 3 else "")
+                proposed = replace(proposed, message=f"{proposed.message} [{change}; zone changes: {shown}]",
+                                   details={**proposed.details, "zone_changes": changes})
+        return replace(proposed, change=change, live=live)
+
+    def _zone_changes(self, proposed: Result, live: Result) -> list[str]:
+        """The records behind a changed verdict: those only in the zone files (with file:line) or only live."""
+
+        def keyed(answers, zone_only: bool) -> dict:
+            return {(r.name, r.rdtype, r.rdata.to_text()): a for a in answers for r in a.records
+                    if not zone_only or a.server.startswith("zone:")}
+
+        ours, theirs = keyed(proposed.evidence, True), keyed(live.evidence, False)
+        asked = {(a.qname, a.rdtype) for a in proposed.evidence}
+        changes = []
+        for key in ours.keys() - theirs.keys():
+            where = self._line_of(key)
+            changes.append(f"{where}: {key[0]} {key[1]} {key[2]}" if where else f"{key[0]} {key[1]} {key[2]}")
+        for key in theirs.keys() - ours.keys():
+            if (key[0], key[1]) in asked:
+                changes.append(f"removed (live only): {key[0]} {key[1]} {key[2]}")
+        return sorted(changes)
+
+    def _line_of(self, key: tuple) -> str | None:
+        zones = self.layer.zones
+        apex = zones.apex_for(key[0]) if zones else None
+        if apex is None:
+            return None
+        if apex not in self._lines:
+            self._lines[apex] = record_lines(zones.zones[apex][1], apex)
+        where = self._lines[apex].get(key)
+        return f"{display_path(where[0])}:{where[1]}" if where else None
 
     def check_resolvers(self) -> tuple[str, list[Result]] | None:
         """When no resolver answers: one message and a failed resolver.reachable result per resolver.
