@@ -51,9 +51,11 @@ def sending_ips(ctx: Context) -> tuple[list[IPAddress], str]:
     listed = list(getattr(ctx.entry, "sending_ips", ()) or ())
     if listed:
         return listed, "listed in the domains file"
+    from .mx import host_addresses  # a looping exchange has no address (mx.resolve reports it), not an error
+
     ips: list[IPAddress] = []
     for exchange in real_exchanges(mx_set(ctx)):
-        for ip in addresses(ctx, exchange.host):
+        for ip in host_addresses(ctx, exchange.host)[0]:
             if ip not in ips:
                 ips.append(ip)
     return ips, "assumed: the addresses of the domain's MX hosts (none listed in the domains file)"

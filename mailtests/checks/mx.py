@@ -1,12 +1,107 @@
-"""Mail exchanger checks (RFC 5321 §5.1, RFC 7505)."""
+"""Mail exchanger checks (RFC 5321 §5.1, RFC 7505, RFC 2181 §10.3, RFC 3974)."""
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Iterable
+
+import dns.name
+import dns.rdatatype
+
 from ..catalog import Severity
-from ..result import Finding, failed, passed, skipped
+from ..dnslayer.answer import MAX_CNAME_CHAIN, Answer
+from ..result import DnsFailure, Finding, failed, passed, skipped
 from . import check
-from .common import addresses, is_null_mx, mx_set, names, real_exchanges
+from .common import Exchange, IPAddress, is_null_mx, mx_set, real_exchanges
 from .context import Context
+
+#: Names listed in one message at most; the rest are counted (a domain may publish hundreds of records).
+MAX_LISTED = 10
+
+
+def show(name: dns.name.Name) -> str:
+    """A name for a message, without the final dot that would read as the end of a sentence."""
+    return name.to_text(omit_final_dot=True)
+
+
+def listing(items: Iterable[object], limit: int = MAX_LISTED) -> str:
+    """A readable list for a message: names as text, at most ``limit`` of them, then how many more."""
+    texts = [show(i) if isinstance(i, dns.name.Name) else str(i) for i in items]
+    shown = ", ".join(texts[:limit])
+    return shown + (f" and {len(texts) - limit} more" if len(texts) > limit else "")
+
+
+def follow_cnames(ctx: Context, name: dns.name.Name) -> list[dns.name.Name]:
+    """The CNAME chain from ``name``, one CNAME question at a time (a resolver answers those without following
+    them); it ends at a name that is no alias, at a repeated name (a loop) or after MAX_CNAME_CHAIN hops."""
+    chain = [name]
+    while len(chain) <= MAX_CNAME_CHAIN and len(chain) == len(set(chain)):
+        answer = ctx.dns.query(chain[-1], "CNAME")
+        targets = [r.rdata.target for r in answer.records
+                   if r.name == chain[-1] and r.rdata.rdtype == dns.rdatatype.CNAME]
+        if not answer.ok or not targets:
+            break
+        chain.append(targets[0])
+    return chain
+
+
+def is_loop(chain: list[dns.name.Name]) -> bool:
+    return len(chain) != len(set(chain)) or len(chain) > MAX_CNAME_CHAIN
+
+
+def loop_text(chain: list[dns.name.Name]) -> str:
+    """``a -> b -> a``, shortened in the middle for a long chain."""
+    names = [show(n) for n in chain]
+    if len(names) > 5:
+        names = [*names[:2], "...", *names[-2:]]
+    return " -> ".join(names)
+
+
+def lookup_or_loop(ctx: Context, name: dns.name.Name | str, rdtype: str) -> tuple[Answer, list[dns.name.Name]]:
+    """The answer to (name, type), and the CNAME chain when the name is a CNAME loop ([] otherwise).
+
+    RFC 1034 §3.6.2 has resolvers detect loops; most then answer SERVFAIL, which
+    says nothing, so a failed answer is followed up with CNAME questions: a loop is a
+    finding about the data, any other failure raises DnsFailure.
+    """
+    qname = name if isinstance(name, dns.name.Name) else dns.name.from_text(name)
+    answer = ctx.dns.query(qname, rdtype)
+    if answer.cname_loop:
+        return answer, answer.cname_chain()
+    if answer.ok:
+        return answer, []
+    chain = follow_cnames(ctx, qname)
+    if is_loop(chain):
+        return answer, chain
+    raise DnsFailure(answer)
+
+
+def host_addresses(ctx: Context, host: dns.name.Name) -> tuple[list[IPAddress], list[dns.name.Name]]:
+    """The A and AAAA addresses of a host (RFC 5321 §5.1), and its CNAME chain when that loops."""
+    found: list[IPAddress] = []
+    for rdtype in ("A", "AAAA"):
+        answer, loop = lookup_or_loop(ctx, host, rdtype)
+        if loop:
+            return [], loop
+        found.extend(ipaddress.ip_address(t) for t in answer.texts())
+    return found, []
+
+
+def exchange_hosts(ctx: Context) -> list[dns.name.Name] | Finding:
+    """The distinct exchange hosts mail goes to, or the skip of a check that cannot apply.
+
+    A domain without MX records (mx.present reports it) or with only a null MX
+    (RFC 7505 §3: it accepts no mail) has no exchange to check. With a null MX among
+    ordinary ones (mx.null-mx reports that), the ordinary ones are still checked.
+    """
+    exchanges = mx_set(ctx)
+    if not exchanges:
+        return skipped(f"{ctx.domain} publishes no MX records, so there is no exchange to check (mx.present)")
+    hosts = list(dict.fromkeys(e.host for e in real_exchanges(exchanges)))
+    if not hosts:
+        return skipped(f"{ctx.domain} publishes a null MX (RFC 7505): it accepts no mail, so there is no exchange "
+                       "to check")
+    return hosts
 
 
 @check("mx.present")
@@ -15,21 +110,27 @@ def mx_present(ctx: Context) -> Finding:
 
     A null MX (RFC 7505) says the domain accepts no mail, which is a valid answer.
     """
-    answer = ctx.lookup(ctx.domain, "MX")
+    answer, loop = lookup_or_loop(ctx, ctx.name, "MX")
+    if loop:
+        return failed(f"{ctx.domain} is a CNAME loop ({loop_text(loop)}): no mail can be delivered to it. Remove "
+                      "the CNAME records and publish MX records at the name")
     if answer.nxdomain:
         return failed(f"{ctx.domain} does not exist (NXDOMAIN): no mail can be delivered to it")
     exchanges = mx_set(ctx)
-    if is_null_mx(exchanges):
-        return passed(f"{ctx.domain} publishes a null MX (RFC 7505): it accepts no mail")
+    real = real_exchanges(exchanges)
+    if is_null_mx(exchanges) and not real:
+        return passed(f"{ctx.domain} publishes a null MX (RFC 7505): it accepts no mail", null_mx=True)
     if exchanges:
-        return passed(f"{ctx.domain} has {len(exchanges)} MX record(s): {names(e.host for e in exchanges)}")
-    own = addresses(ctx, ctx.domain)
+        note = " (beside a null MX: mx.null-mx reports the conflict)" if is_null_mx(exchanges) else ""
+        return passed(f"{ctx.domain} has {len(exchanges)} MX record(s): {listing(e.host for e in exchanges)}{note}",
+                      exchanges=[f"{e.preference} {e.host.to_text()}" for e in exchanges])
+    own = host_addresses(ctx, ctx.name)[0]
     if own:
         return failed(
             f"{ctx.domain} publishes no MX records; senders fall back to its address record(s) "
-            f"({', '.join(map(str, own))}) as an implicit MX (RFC 5321 §5.1). Publish an MX record, "
+            f"({listing(own)}) as an implicit MX (RFC 5321 §5.1). Publish an MX record, "
             "or a null MX (`0 .`) if the domain accepts no mail",
-            severity=Severity.WARN,
+            severity=Severity.WARN, implicit_mx=[str(ip) for ip in own],
         )
     return failed(
         f"{ctx.domain} publishes no MX records and no address record: mail to it cannot be delivered. "
@@ -37,24 +138,140 @@ def mx_present(ctx: Context) -> Finding:
     )
 
 
+@check("mx.null-mx")
+def mx_null_mx(ctx: Context) -> Finding:
+    """RFC 7505 §3: a null MX is one record of preference 0 and exchange "." and the domain's only MX record."""
+    exchanges = mx_set(ctx)
+    if not exchanges:
+        return skipped(f"{ctx.domain} publishes no MX records (mx.present reports it)")
+    nulls: list[Exchange] = [e for e in exchanges if e.host == dns.name.root]
+    if not nulls:
+        return passed(f"{ctx.domain} publishes no null MX, only ordinary MX records")
+    problems = []
+    others = real_exchanges(exchanges)
+    if others:
+        problems.append(f"it also publishes {len(others)} other MX record(s) ({listing(e.host for e in others)}); "
+                        "a domain with a null MX MUST NOT publish any other MX record")
+    if len(nulls) > 1 or nulls[0].preference != 0:
+        problems.append(f"its null MX is written {listing(f'`{e.preference} .`' for e in nulls)}: "
+                        "exactly one `0 .` record is a null MX")
+    if problems:
+        return failed(
+            f"{ctx.domain} publishes a malformed null MX (RFC 7505 §3): {'; '.join(problems)}. If the domain "
+            "accepts no mail, publish `0 .` as its only MX record; otherwise remove the record with exchange `.`",
+            records=[f"{e.preference} {e.host.to_text()}" for e in exchanges],
+        )
+    return passed(f"{ctx.domain} publishes a null MX (`0 .`) as its only MX record: it accepts no mail")
+
+
+def ip_written_as_name(host: dns.name.Name, domain: dns.name.Name) -> str | None:
+    """The IP address an exchange name spells (``192.0.2.25.``, ``[192.0.2.25].``, ``2001:db8::25.``), if any.
+
+    Also when the address lies just under the domain (``192.0.2.25.example.com.``):
+    a zone file line ``MX 10 192.0.2.25`` without the final dot appends the zone's name.
+    """
+    candidates = [host]
+    if host != domain and host.is_subdomain(domain):
+        candidates.append(host.relativize(domain))
+    for name in candidates:
+        labels = [label.decode("ascii", "replace") for label in name.labels if label]
+        text = ".".join(labels).strip("[]")
+        if text[:5].lower() == "ipv6:":
+            text = text[5:]
+        try:
+            return str(ipaddress.ip_address(text))
+        except ValueError:
+            continue
+    return None
+
+
+@check("mx.hostname")
+def mx_hostname(ctx: Context) -> Finding:
+    """RFC 5321 §5.1: an MX names a host whose address records are looked up; an IP address is not a host name.
+
+    Senders look up ``192.0.2.25.`` as a domain name, find nothing and cannot deliver.
+    """
+    hosts = exchange_hosts(ctx)
+    if isinstance(hosts, Finding):
+        return hosts
+    bad = []
+    for host in hosts:
+        ip = ip_written_as_name(host, ctx.name)
+        if ip is None:
+            continue
+        if host.is_subdomain(ctx.name) and host_addresses(ctx, host)[0]:
+            continue  # a real host that happens to be named after its address
+        bad.append(f"`{host.to_text()}` (the address {ip})")
+    if bad:
+        return failed(
+            f"MX record(s) of {ctx.domain} name an IP address instead of a host: {listing(bad)}. Senders look the "
+            "exchange up as a name and cannot deliver. Publish an A/AAAA record for a host name "
+            f"(e.g. `mail.{ctx.domain}. A 192.0.2.25`) and name that host in the MX record",
+            ip_exchanges=bad,
+        )
+    return passed(f"every exchange of {ctx.domain} is a host name: {listing(hosts)}")
+
+
+@check("mx.not-alias")
+def mx_not_alias(ctx: Context) -> Finding:
+    """RFC 2181 §10.3: the exchange of an MX record must not be an alias (a CNAME); RFC 5321 §5.1."""
+    hosts = exchange_hosts(ctx)
+    if isinstance(hosts, Finding):
+        return hosts
+    aliases = []
+    for host in hosts:
+        answer, loop = lookup_or_loop(ctx, host, "A")
+        if loop:
+            aliases.append(f"{show(host)} (a CNAME loop: {loop_text(loop)})")
+        elif answer.is_alias:
+            aliases.append(f"{show(host)} (CNAME to {show(answer.cname_chain()[1])})")
+    if aliases:
+        return failed(
+            f"MX exchange(s) of {ctx.domain} are aliases (CNAME): {listing(aliases)}. An MX record must name the "
+            "host itself: name the CNAME's target in the MX record, or replace the CNAME with A/AAAA records",
+            aliases=aliases,
+        )
+    return passed(f"no exchange of {ctx.domain} is an alias: {listing(hosts)}")
+
+
 @check("mx.resolve")
 def mx_resolve(ctx: Context) -> Finding:
     """RFC 5321 §5.1: each exchange is looked up for its A/AAAA address; one without is unusable."""
-    exchanges = mx_set(ctx)
-    if is_null_mx(exchanges):
-        return skipped(f"{ctx.domain} publishes a null MX: it accepts no mail")
-    if not exchanges:
-        return skipped(f"{ctx.domain} publishes no MX records (mx.present reports it)")
-    missing = []
-    for exchange in real_exchanges(exchanges):
-        a = ctx.dns.query(exchange.host, "A")
-        if a.cname_loop:
-            missing.append(f"{exchange.host.to_text()} (CNAME loop)")
-        elif not addresses(ctx, exchange.host):
-            missing.append(exchange.host.to_text())
+    hosts = exchange_hosts(ctx)
+    if isinstance(hosts, Finding):
+        return hosts
+    missing, found = [], {}
+    for host in hosts:
+        ips, loop = host_addresses(ctx, host)
+        found[host.to_text()] = [str(ip) for ip in ips]
+        if loop:
+            missing.append(f"{show(host)} (a CNAME loop: {loop_text(loop)})")
+        elif not ips:
+            hint = " (an IP address written as a name: mx.hostname)" if ip_written_as_name(host, ctx.name) else ""
+            missing.append(show(host) + hint)
     if missing:
         return failed(
-            f"MX host(s) of {ctx.domain} without an A or AAAA record: {', '.join(missing)}. "
-            "Publish an address record for each exchange, or remove the MX record"
+            f"MX host(s) of {ctx.domain} without an A or AAAA record: {listing(missing)}. "
+            "Publish an address record for each exchange, or remove its MX record",
+            unresolved=missing, addresses=found,
         )
-    return passed(f"every exchange of {ctx.domain} has an address")
+    return passed(f"every exchange of {ctx.domain} has an address: {listing(hosts)}", addresses=found)
+
+
+@check("mx.ipv4")
+def mx_ipv4(ctx: Context) -> Finding:
+    """RFC 3974 §3: an IPv6-only MX set is unreachable for IPv4-only senders, so at least one exchange has an A."""
+    hosts = exchange_hosts(ctx)
+    if isinstance(hosts, Finding):
+        return hosts
+    found = {host: host_addresses(ctx, host)[0] for host in hosts}
+    with_a = [h for h, ips in found.items() if any(ip.version == 4 for ip in ips)]
+    if with_a:
+        return passed(f"{len(with_a)} of {len(hosts)} exchange(s) of {ctx.domain} have an IPv4 address: "
+                      f"{listing(with_a)}")
+    if not any(found.values()):
+        return skipped(f"no exchange of {ctx.domain} has any address (mx.resolve reports it)")
+    return failed(
+        f"no exchange of {ctx.domain} has an A record (exchanges: {listing(hosts)}): senders that reach only IPv4 "
+        "cannot deliver mail to it (RFC 3974 §3). Publish an A record for at least one exchange"
+    )
