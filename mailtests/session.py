@@ -171,7 +171,7 @@ class Engine:
                     if not zone_only or a.server.startswith("zone:")}
 
         ours, theirs = keyed(proposed.evidence, True), keyed(live.evidence, False)
-        asked = {(a.qname, a.rdtype) for a in proposed.evidence}
+        asked = {(a.qname, a.rdtype) for a in proposed.evidence if a.server.startswith("zone:")}
         changes = []
         for key in ours.keys() - theirs.keys():
             where = self._line_of(key)
