@@ -1,11 +1,159 @@
-"""pytest-html hooks: each test row carries its DNS evidence, escaped (DNS data is written by strangers)."""
+"""pytest-html (4.x) hooks: the title, the run's metadata and one row per (domain, check) with its evidence.
+
+Registered by :mod:`mailtests.plugin` only when pytest-html is active. pytest-html 4
+does not escape test ids, ``extras.html`` or environment values, and DNS data and
+the domains file are written by strangers: every such value is escaped here.
+
+The record of a test (``Result.to_dict()``) travels in ``report.user_properties``
+until the plugin's ``tryfirst`` ``pytest_runtest_logreport`` strips it; the wrapper
+below runs before any ``tryfirst`` implementation, keeps the record as
+``report.mailtests_record`` and attaches the evidence extra, in the worker (xdist) or
+the only process alike. ``report.mailtests_result`` (the :class:`Result`, set in the
+worker's process only) is the fallback.
+"""
 
 from __future__ import annotations
 
-from .render import evidence_html
+from html import escape
+from pathlib import Path
+
+import pytest
+
+from .plugin import RECORD_PROPERTY, RUN_KEY
+from .render import record_html, reference_html, verdict_html
+
+RECORD_ATTR = "mailtests_record"
+#: pytest-html's ReportData, kept from the title hook to retitle it when the domains file is known.
+_REPORT_KEY = pytest.StashKey[object]()
+#: (data-column-type, heading, sortable) of the columns added after "Result".
+COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("domain", "Domain", True), ("check", "Check", True), ("severity", "Severity", True),
+    ("reference", "Reference", False), ("message", "Message", False),
+)
 
 
-def pytest_html_results_table_html(report, data):
-    found = getattr(report, "mailtests_result", None)
-    if found is not None:
-        data.append(evidence_html(found))
+def record_of(report: pytest.TestReport) -> dict | None:
+    """The mailtests record a test report carries, if any."""
+    record = getattr(report, RECORD_ATTR, None)
+    if record is None:
+        record = next((value for name, value in getattr(report, "user_properties", ()) if name == RECORD_PROPERTY),
+                      None)
+    if record is None:
+        found = getattr(report, "mailtests_result", None)
+        record = found.to_dict() if found is not None else None
+    return record
+
+
+def row_cells(record: dict | None) -> list[str]:
+    """The added cells of a row, escaped; empty cells for a report that is no compliance test."""
+    if record is None:
+        return [f'<td class="col-{col}"></td>' for col, _, _ in COLUMNS]
+    return [
+        f'<td class="col-domain">{escape(record["domain"])}</td>',
+        f'<td class="col-check">{escape(record["check"])}</td>',
+        f'<td class="col-severity">{escape(record["severity"])}</td>',
+        f'<td class="col-reference">{reference_html(record["reference"])}</td>',
+        f'<td class="col-message">{verdict_html(record["outcome"])}: {escape(record["message"])}</td>',
+    ]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_logreport(report: pytest.TestReport):
+    """Keep the record on the report and attach the evidence extra, before the plugin strips the record."""
+    if getattr(report, RECORD_ATTR, None) is None:
+        record = record_of(report)
+        if record is not None:
+            from pytest_html import extras
+
+            setattr(report, RECORD_ATTR, record)
+            report.extras = [*getattr(report, "extras", []), extras.html(record_html(record))]
+    return (yield)
+
+
+def pytest_html_report_title(report) -> None:
+    """The title names the suite and the domains file (pytest-html escapes the title itself)."""
+    config = report.config
+    config.stash[_REPORT_KEY] = report
+    report.title = f"mailtests compliance report: {config.getoption('domains') or 'domains.yaml'}"
+
+
+def pytest_html_results_table_header(cells: list[str]) -> None:
+    cells[1:1] = [
+        f'<th class="sortable" data-column-type="{col}">{head}</th>' if sortable else f"<th>{head}</th>"
+        for col, head, sortable in COLUMNS
+    ]
+
+
+def pytest_html_results_table_row(report, cells: list[str]) -> None:
+    """Add the record's columns and escape the test id (pytest-html 4 inserts it unescaped)."""
+    test_id = report.nodeid if report.when == "call" else f"{report.nodeid}::{report.when}"
+    cells[:] = [f'<td class="col-testId">{escape(test_id)}</td>' if c.startswith('<td class="col-testId">') else c
+                for c in cells]
+    cells[1:1] = row_cells(record_of(report))
+
+
+def run_metadata(config: pytest.Config, exitstatus: int) -> dict | None:
+    """The run's metadata as results.json has it (``run``), or None outside a mailtests run."""
+    run = config.stash.get(RUN_KEY, None)
+    if run is None or (not run.records and run.engine is None):
+        return None
+    document = getattr(run, "document", None)
+    if document is not None:
+        return document["run"]
+    from .results import utc_now
+
+    return run.get_settings().metadata(started=run.started, finished=utc_now(), exitstatus=int(exitstatus))
+
+
+def _escaped(value: object) -> object:
+    if isinstance(value, dict):
+        return {escape(str(k)): escape(str(v)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return escape(", ".join(map(str, value)))
+    return escape(value) if isinstance(value, str) else value
+
+
+def environment(meta: dict) -> dict[str, object]:
+    """The run's metadata as rows of pytest-html's Environment table (not yet escaped)."""
+    versions = meta.get("versions") or {}
+    from . import __version__
+
+    suite = versions.get("mailtests")
+    return {
+        "Suite": f"mailtests {suite if suite and suite != 'not installed' else __version__}",
+        "Started (UTC)": meta.get("started", ""),
+        "Finished (UTC)": meta.get("finished", ""),
+        "Domains file": meta.get("domains_file", ""),
+        "Domains file SHA-256": meta.get("domains_file_sha256", ""),
+        "Domains": meta.get("domains", ""),
+        "Resolvers": ", ".join(meta.get("resolvers") or []) or "none",
+        "Zone files": ", ".join(meta.get("zone_files") or []) or "none",
+        "Offline": "yes" if meta.get("offline") else "no",
+        "Versions": dict(versions),
+    }
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Put the run's metadata at the top of the Environment table, every value escaped, before pytest-html renders.
+
+    pytest-html renders in its own ``trylast`` ``pytest_sessionfinish``, so this plain
+    implementation always runs first. It reads the run's results document when the
+    plugin has kept it (``Run.document``), else asks the settings for the same metadata.
+    """
+    config = session.config
+    if hasattr(config, "workerinput"):
+        return
+    try:
+        from pytest_metadata.plugin import metadata_key
+    except ImportError:  # pragma: no cover - pytest-html 4 requires pytest-metadata
+        return
+    table = config.stash.get(metadata_key, None)
+    meta = run_metadata(config, exitstatus)
+    if table is None:
+        return
+    rows = {**environment(meta), **table} if meta is not None else dict(table)
+    table.clear()
+    table.update({key: _escaped(value) for key, value in rows.items()})
+    report = config.stash.get(_REPORT_KEY, None)
+    if meta is not None and report is not None:
+        report.title = f"mailtests compliance report: {Path(str(meta.get('domains_file', ''))).name}"

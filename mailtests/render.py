@@ -1,20 +1,215 @@
-"""Evidence as text and as escaped HTML. DNS data is written by strangers: everything is escaped."""
+"""Text and HTML pieces shared by both reports, built from result records (``Result.to_dict()``).
+
+audit.html and pytest-html's report.html render the same record dicts with these
+helpers, so they show the same data the same way. DNS data and the domains file are
+written by strangers: every string from a record is escaped (``html.escape`` with
+``quote=True``) before it reaches markup, and the only links built are the
+rfc-editor.org ones of :func:`mailtests.catalog.rfc_url`.
+"""
 
 from __future__ import annotations
 
-import html
+import json
+import re
+from collections.abc import Iterable
+from html import escape
 
-from .result import Result
+from .catalog import rfc_url
+
+#: Outcomes from worst to best; an area's or a domain's verdict is its worst result's.
+OUTCOMES: tuple[str, ...] = ("error", "fail", "warn", "pass", "skip")
+#: Higher is worse. A skip ranks below a pass so that one skipped check does not hide
+#: what was checked; an area with nothing but skips is "skip".
+RANK: dict[str, int] = {"error": 4, "fail": 3, "warn": 2, "pass": 1, "skip": 0}
+#: A glyph per outcome: the reports always print it next to the word, never colour alone.
+GLYPH: dict[str, str] = {"pass": "✓", "fail": "✗", "warn": "⚠", "skip": "⊘", "error": "‼"}
+#: Plain words for an outcome, as the legend of the reports gives them.
+MEANING: dict[str, str] = {
+    "pass": "the requirement holds",
+    "fail": "an RFC MUST is broken or mail delivery breaks",
+    "warn": "a SHOULD or best practice is not followed",
+    "skip": "the check does not apply; the reason is given",
+    "error": "the DNS data could not be fetched, so the check could not be made (never a pass)",
+}
+#: ``details`` keys that the reports render themselves; the others are shown as key: value lines.
+KNOWN_DETAILS = frozenset({"spf_tree", "sending_ips", "sending_ips_source", "traceback"})
+
+_MAX_TREE_NODES = 500
+_MAX_TREE_DEPTH = 20
+_UNSAFE_ID = re.compile(r"[^a-z0-9.-]")
+_RFC = re.compile(r"RFC \d+(?: §[\d.]*\d)?")
 
 
-def evidence_text(result: Result) -> str:
-    """The DNS questions and answers behind a result, dig-like, one block per question."""
-    if not result.evidence:
-        return ";; no DNS question was needed"
-    return "\n\n".join(answer.to_dig() for answer in result.evidence)
+def worst(outcomes: Iterable[str]) -> str:
+    """The worst of some outcomes (``skip`` when there are none)."""
+    return max(outcomes, key=lambda o: RANK.get(o, 5), default="skip")
 
 
-def evidence_html(result: Result) -> str:
-    """An escaped ``<pre>`` block of :func:`evidence_text`, for pytest-html's extras."""
-    head = html.escape(f"{result.check} [{result.domain}]: {result.outcome.value}: {result.message}")
-    return f'<div class="mailtests-evidence"><p>{head}</p><pre>{html.escape(evidence_text(result))}</pre></div>'
+def verdict_html(outcome: str) -> str:
+    """Glyph and word of an outcome in a span classed ``o-<outcome>`` (colour is only a third cue)."""
+    o = escape(outcome)
+    return f'<span class="o-{o}">{GLYPH.get(outcome, "?")} {o}</span>'
+
+
+def anchor(name: str, prefix: str = "d-") -> str:
+    """An HTML id for a domain (or resolver) name: ``[a-z0-9.-]`` kept, anything else ``_xx`` hex.
+
+    The mapping is one-to-one (``_`` itself is encoded), so two names never share an id,
+    and the result is safe in an attribute and in a URL fragment.
+    """
+    return prefix + _UNSAFE_ID.sub(lambda m: "".join(f"_{b:02x}" for b in m.group().encode()), name.lower())
+
+
+def reference_html(reference: str) -> str:
+    """A catalog reference as escaped text, each RFC it names linked by :func:`~mailtests.catalog.rfc_url`.
+
+    ``seed; RFC 5321 §5.1`` -> ``seed; <a href="https://www.rfc-editor.org/rfc/rfc5321#section-5.1">RFC 5321 §5.1</a>``.
+    """
+    out: list[str] = []
+    end = 0
+    for m in _RFC.finditer(reference):
+        url = rfc_url(m.group())
+        if url:
+            out.append(f'{escape(reference[end:m.start()])}<a href="{escape(url)}">{escape(m.group())}</a>')
+            end = m.end()
+    out.append(escape(reference[end:]))
+    return "".join(out)
+
+
+def dig_text(answer: dict) -> str:
+    """One evidence answer (``Answer.to_dict()``) as dig-like text: question, server, status, time, records.
+
+    ``;; example.com. IN MX @192.0.2.53:53: NOERROR aa, 12.3 ms`` and then the answer
+    section, one record a line with its TTL, as dig prints it.
+    """
+    flags = " aa" if answer.get("authoritative") else ""
+    lines = [f";; {answer.get('name')} IN {answer.get('type')} @{answer.get('server')}: "
+             f"{answer.get('rcode')}{flags}, {answer.get('time_ms')} ms"]
+    if answer.get("error"):
+        lines.append(f";; ERROR: {answer['error']}")
+    records = answer.get("records") or []
+    if records:
+        lines.extend(f"{r.get('name')}\t{r.get('ttl')}\tIN\t{r.get('type')}\t{r.get('data')}" for r in records)
+    elif answer.get("rcode") == "NOERROR" and not answer.get("error"):
+        lines.append(";; no records of this type (NODATA)")
+    return "\n".join(lines)
+
+
+def answer_key(answer: dict) -> tuple:
+    """What makes two evidence answers the same answer (the run asks each question once)."""
+    return (
+        answer.get("name"), answer.get("type"), answer.get("server"), answer.get("rcode"), answer.get("error"),
+        answer.get("authoritative"), answer.get("time_ms"),
+        tuple((r.get("name"), r.get("ttl"), r.get("type"), r.get("data")) for r in answer.get("records") or ()),
+    )
+
+
+def spf_tree_text(tree: dict, child_records: bool = True) -> str:
+    """An SPF include tree (``details["spf_tree"]``) as indented text with each node's lookup count.
+
+    A node is ``{"domain", "via", "record", "lookups", "void_lookups", "error", "children"}``;
+    ``via`` is how the parent reached it (``include``/``redirect``), empty at the root.
+    ``child_records=False`` prints the record of the root only (the others are in the evidence).
+    """
+    lines: list[str] = []
+    total = 0
+    count = 0
+
+    def walk(node: object, prefix: str, last: bool, depth: int) -> None:
+        nonlocal total, count
+        count += 1
+        if count > _MAX_TREE_NODES or depth > _MAX_TREE_DEPTH or not isinstance(node, dict):
+            lines.append(f"{prefix}… (not shown)")
+            return
+        branch = "" if depth == 0 else ("└─ " if last else "├─ ")
+        lookups = node.get("lookups")
+        if isinstance(lookups, int):
+            total += lookups
+        via = f"{node['via']}:" if node.get("via") else ""
+        head = f"{prefix}{branch}{via}{node.get('domain')}: {lookups} DNS lookup(s)"
+        if node.get("void_lookups"):
+            head += f", {node['void_lookups']} void"
+        if node.get("error"):
+            head += f"; ERROR: {node['error']}"
+        lines.append(head)
+        inner = prefix + ("" if depth == 0 else ("   " if last else "│  "))
+        children = node.get("children") or []
+        if not isinstance(children, list):
+            children = []
+        if depth == 0 or child_records:
+            record = json.dumps(node.get("record"), ensure_ascii=False)
+            lines.append(f"{inner}{'│  ' if children else '   '}{record}")
+        for i, child in enumerate(children):
+            walk(child, inner, i == len(children) - 1, depth + 1)
+
+    walk(tree, "", True, 0)
+    return f"{total} DNS-querying term(s) in the whole tree (RFC 7208 §4.6.4 allows 10)\n" + "\n".join(lines)
+
+
+def sending_ips_text(details: dict) -> str | None:
+    """Which sending IPs a check used and where they came from (``sending_ips``, ``sending_ips_source``).
+
+    The source is the checks' own words: "listed in the domains file", or "assumed: the
+    addresses of the domain's MX hosts ..." when the domains file lists none.
+    """
+    ips = details.get("sending_ips")
+    if not isinstance(ips, list):
+        return None
+    source = details.get("sending_ips_source") or "source not given"
+    return f"sending IPs: {', '.join(map(str, ips)) or 'none'} ({source})"
+
+
+def other_details_text(details: dict) -> str:
+    """The ``details`` keys the reports have no special rendering for, one ``key: value`` line each."""
+    return "\n".join(
+        f"{k}: {v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)}"
+        for k, v in details.items() if k not in KNOWN_DETAILS
+    )
+
+
+def record_text(record: dict) -> str:
+    """Everything a record says, as plain text: verdict, reason, reference, evidence and details."""
+    parts = [
+        f"{record['check']} [{record['domain']}]: {record['outcome']} ({record['severity']})",
+        record["message"],
+        f"reference: {record['reference']}",
+    ]
+    details = record.get("details") or {}
+    ips = sending_ips_text(details)
+    if ips:
+        parts.append(ips)
+    if isinstance(details.get("spf_tree"), dict):
+        parts.append("SPF include tree: " + spf_tree_text(details["spf_tree"]))
+    other = other_details_text(details)
+    if other:
+        parts.append(other)
+    if details.get("traceback"):
+        parts.append(str(details["traceback"]))
+    evidence = record.get("evidence") or []
+    parts.append("\n\n".join(map(dig_text, evidence)) if evidence else ";; no DNS question was needed")
+    return "\n\n".join(parts)
+
+
+def record_html(record: dict) -> str:
+    """One record as an escaped HTML block (pytest-html's extra for the record's test row)."""
+    details = record.get("details") or {}
+    out = [
+        f'<div class="mailtests-evidence"><p>{verdict_html(record["outcome"])} <b>{escape(record["check"])}</b> '
+        f'[{escape(record["domain"])}]: {escape(record["message"])}</p>',
+        f'<p>Requirement: {escape(record.get("requirement", ""))}; reference: '
+        f'{reference_html(record["reference"])}</p>',
+    ]
+    ips = sending_ips_text(details)
+    if ips:
+        out.append(f"<p>{escape(ips)}</p>")
+    if isinstance(details.get("spf_tree"), dict):
+        out.append(f"<p>SPF include tree</p><pre>{escape(spf_tree_text(details['spf_tree']))}</pre>")
+    other = other_details_text(details)
+    if other:
+        out.append(f"<pre>{escape(other)}</pre>")
+    if details.get("traceback"):
+        out.append(f"<pre>{escape(str(details['traceback']))}</pre>")
+    evidence = record.get("evidence") or []
+    body = "\n\n".join(map(dig_text, evidence)) if evidence else ";; no DNS question was needed"
+    out.append(f"<p>DNS evidence</p><pre>{escape(body)}</pre></div>")
+    return "".join(out)

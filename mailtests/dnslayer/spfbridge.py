@@ -3,7 +3,16 @@
 pyspf asks DNS through its module-level ``spf.DNSLookup(name, qtype, strict,
 timeout)``, which returns ``[((name, qtype), data), ...]``. :func:`answering_with`
 routes that function, for the current thread, to a :class:`~.layer.Recorder` or
-:class:`~.layer.DnsLayer`, so that the answers are the run's and count as evidence.
+:class:`~.layer.DnsLayer`, so that the answers are the run's and count as evidence
+(and pyspf never calls dnspython's deprecated ``dns.resolver.query``).
+
+The data has the shapes pyspf's own dnspython driver gives (``DNSLookup_dnspython``):
+A/AAAA as address text, MX as ``(preference, exchange)``, PTR as a name without
+the final dot, TXT/SPF as the tuple of byte strings of each record. Names are
+given as text without the final dot, and the root (a null MX ``0 .``, a PTR to
+``.``) as the empty name, which pyspf skips instead of failing on. A CNAME chain
+is followed by the DNS layer; pyspf gets the data at its end under the name it
+asked for.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from contextlib import contextmanager
 
 import dns.exception
 import dns.name
+import dns.rdata
 import spf
 
 _local = threading.local()
@@ -31,29 +41,37 @@ def answering_with(view) -> Iterator[None]:
         _local.view = previous
 
 
+def _name(name: dns.name.Name) -> str:
+    return "" if name == dns.name.root else name.to_text(omit_final_dot=True)
+
+
+def _data(qtype: str, rd: dns.rdata.Rdata):
+    if qtype in ("A", "AAAA"):
+        return rd.address
+    if qtype == "MX":
+        return (rd.preference, _name(rd.exchange))
+    if qtype in ("PTR", "CNAME"):
+        return _name(rd.target)
+    if qtype in ("TXT", "SPF"):
+        return tuple(rd.strings)
+    return rd.to_text()
+
+
 def lookup(name: str, qtype: str, strict=True, timeout=None) -> list:
-    """pyspf's ``DNSLookup`` contract, answered by the DNS layer (RFC 7208 §4.4: errors are TempError)."""
+    """pyspf's ``DNSLookup`` contract, answered by the DNS layer.
+
+    RFC 7208 §4.4, §5: a lookup that gets no definite answer (timeout, SERVFAIL)
+    is a TempError; NXDOMAIN and NODATA are an empty list. A name that is not a
+    valid domain name cannot exist: empty list.
+    """
     view = getattr(_local, "view", None)
     if view is None:
         raise spf.TempError("DNS: mailtests' DNS layer is not set for this thread")
     try:
-        qname = dns.name.from_text(name)
+        qname = dns.name.from_text(str(name))
     except dns.exception.DNSException:
-        return []  # not a valid domain name: nothing can exist there
+        return []
     answer = view.query(qname, qtype)
     if not answer.ok:
         raise spf.TempError(f"DNS {answer.describe()}")
-    out = []
-    for rd in answer.rdatas():
-        if qtype in ("A", "AAAA"):
-            data = rd.address
-        elif qtype == "MX":
-            data = (rd.preference, rd.exchange)
-        elif qtype == "PTR":
-            data = rd.target.to_text(True)
-        elif qtype in ("TXT", "SPF"):
-            data = rd.strings
-        else:
-            data = rd.to_text()
-        out.append(((name, qtype), data))
-    return out
+    return [((name, qtype), _data(qtype, rd)) for rd in answer.rdatas()]
