@@ -84,7 +84,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
     global _current_run
     _current_run = config.stash[RUN_KEY] = Run(config, started=utc_now())
-    config.addinivalue_line("markers", "check(id): the catalog check a compliance test enforces")
     for area in AREAS:
         config.addinivalue_line("markers", f"{area}: the catalog's {area} checks")
     if config.pluginmanager.hasplugin("html"):
