@@ -82,7 +82,8 @@ def spf_present(ctx: Context) -> Finding:
             f"{ctx.domain} publishes no SPF record: add a TXT record such as "
             f'"v=spf1 mx -all" that lists the hosts allowed to send its mail.{hint}'
         )
-    return passed(f"{ctx.domain} publishes an SPF record: {short(found[0], 200)}")
+    more = f" (and {len(found) - 1} more: spf.single reports it)" if len(found) > 1 else ""
+    return passed(f"{ctx.domain} publishes an SPF record: {short(found[0], 200)}{more}")
 
 
 @check("spf.single")
@@ -260,7 +261,9 @@ def _final_all(node: Node) -> tuple[Term | None, Node, str]:
         if target is None:
             return None, node, f"{short(redirect.text)} holds macros, so the policy depends on the message"
         node = target
-    return None, node, f"{node.term} cannot be followed: {node.domain} {node.problem}"
+    if node.kind == LOOP:
+        return None, node, f"{node.term} leads nowhere: {node.problem}"
+    return None, node, f"{node.term} leads to no record: {node.domain} {node.problem}"
 
 
 def _open_includes(node: Node) -> list[Node]:
@@ -293,8 +296,10 @@ def spf_all_policy(ctx: Context) -> Finding:
         title = _title(ctx, trees, tree)
         final, at, why = _final_all(tree.root)
         via = "" if at is tree.root else f" (through redirect, the policy of {at.domain})"
+        if at.kind == DNS_FAILURE:
+            _raise_if_unknown([tree])
         if final is None and why:
-            warns.append(f"{title} takes its policy from a redirect that {why}")
+            warns.append(f"{title} has no all mechanism, and its policy cannot be judged: {why}")
         elif final is None:
             warns.append(f"{title} ends without an all mechanism: hosts it does not list get neutral, which "
                          "receivers treat like no SPF at all (RFC 7208 §4.7)")
@@ -308,7 +313,8 @@ def spf_all_policy(ctx: Context) -> Finding:
             fine.append(f"{title} ends in {final.text!r}{via}")
         for node in _open_includes(tree.root):
             fails.append(f"{node.where()} authorises every host: the record of {node.domain} ends in '+all'")
-    advice = "End the record with -all (or ~all while you verify that every sender is listed)"
+    advice = ("End the record (or the one it redirects to) with -all, or ~all while you verify that every sender "
+              "is listed")
     if fails:
         return failed(f"{'; '.join(fails + warns)}. {advice}", severity=Severity.FAIL, **_details(trees))
     if warns:
