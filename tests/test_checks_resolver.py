@@ -153,7 +153,7 @@ def test_caching_passes_when_the_ttl_counts_down(stub):
 
 
 def test_caching_passes_when_the_repeat_comes_much_faster(stub):
-    cold_then_cached = stub(ttl=lambda n: 300, delay=lambda n: 0.05 if n == 0 else 0.0)
+    cold_then_cached = stub(ttl=lambda n: 300, delay=lambda n: 0.4 if n == 0 else 0.0)  # robust on a busy machine
     result = run("resolver.caching", cold_then_cached.text)
     assert result.outcome is Outcome.PASS, result.message
     assert result.details["ttl"] == [300, 300]
