@@ -203,6 +203,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _current_run.records.append(record)
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error) -> None:
     """pytest-xdist: add a worker's DNS statistics to the run's."""
     stats = getattr(node, "workeroutput", {}).get("mailtests_dns")
