@@ -44,6 +44,10 @@ class WireSource:
         self.timeout = timeout
         self.attempts = attempts
         self.recursive = recursive
+        self._failing: set[Server] = set()  # servers that did not answer lately: asked last
+
+    def _in_order(self) -> list[Server]:
+        return sorted(self.servers, key=lambda s: s in self._failing)
 
     def describe(self) -> str:
         return ", ".join(str(s) for s in self.servers)
@@ -54,8 +58,12 @@ class WireSource:
         last: Answer | None = None
         errors: list[str] = []
         for _ in range(self.attempts):
-            for server in self.servers:
+            for server in self._in_order():
                 answer = ask(server, qname, rdtype, self.timeout, self.recursive)
+                if answer.error is not None and answer.rcode == TIMEOUT:
+                    self._failing.add(server)
+                else:
+                    self._failing.discard(server)
                 if answer.ok:
                     return answer
                 last = answer
