@@ -19,7 +19,7 @@ escaped; ids derived from domain names go through :func:`mailtests.render.anchor
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from html import escape
 from pathlib import Path
 
@@ -36,9 +36,17 @@ from .render import (
     reference_html,
     sending_ips_text,
     spf_tree_text,
+    spf_tree_title,
+    spf_trees,
     verdict_html,
     worst,
 )
+
+#: Up to this many results the report prints every passed check's message; above, passed checks are
+#: listed by id (their messages stay in results.json), so that 10,000 domains stay under 30 MB.
+PASS_MESSAGES_UP_TO = 20_000
+#: Rows per matrix table: each table is laid out only when scrolled into view (content-visibility).
+MATRIX_CHUNK = 200
 
 EXIT_STATUS = {0: "all tests passed", 1: "some tests failed", 2: "interrupted", 3: "internal error",
                4: "usage error", 5: "no tests collected"}
@@ -59,7 +67,10 @@ td.o-skip{background:#f2f2f2}td.o-error{background:#f7e6f7}
 .counts td{font-size:1.15em;text-align:right;min-width:4em}
 dl.meta{display:grid;grid-template-columns:max-content auto;gap:.1em 1em;margin:.5em 0}
 dl.meta dt{font-weight:bold}dl.meta dd{margin:0;overflow-wrap:anywhere}
-.matrix td{white-space:nowrap}.matrix th a{font-weight:normal}
+.matrix{table-layout:fixed;width:100%;margin:0}.matrix td{white-space:nowrap;overflow:hidden}
+.matrix th{overflow-wrap:anywhere}.matrix th a{font-weight:normal}.c-name{width:28%}
+.chunk{content-visibility:auto;contain-intrinsic-size:auto 40em}
+ul.list{margin:.1em 0 .4em;padding-left:1.2em;list-style:none}ul.list li{overflow-wrap:anywhere}
 .subject{border-top:1px solid #999;padding:.6em 0;content-visibility:auto;contain-intrinsic-size:auto 30em}
 .find td:first-child{white-space:nowrap}.find td:last-child{overflow-wrap:anywhere}
 .meta-line{margin:.2em 0}
@@ -71,7 +82,7 @@ nav a{margin-right:1em}
 @media print{
 body{max-width:none;padding:0;font-size:10pt}
 nav,.screen-only{display:none}
-.subject{content-visibility:visible;contain-intrinsic-size:none;break-inside:auto}
+.subject,.chunk{content-visibility:visible;contain-intrinsic-size:none;break-inside:auto}
 details::details-content{content-visibility:visible;display:block}
 details>summary{list-style:none;color:#111}
 a{color:inherit;text-decoration:none}
@@ -81,12 +92,12 @@ td.o-pass,td.o-fail,td.o-warn,td.o-skip,td.o-error{background:none}
 """
 
 
-def write_audit_html(path: Path, document: dict) -> Path:
+def write_audit_html(path: Path, document: dict, pass_messages: bool | None = None) -> Path:
     """Write audit.html for a results document, atomically (a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-        fh.writelines(render_audit(document))
+        fh.writelines(render_audit(document, pass_messages))
     os.replace(tmp, path)
     return path
 
@@ -95,7 +106,7 @@ class _Evidence:
     """Every distinct answer of the run, numbered, and how many subjects (domains, resolvers) used each."""
 
     def __init__(self) -> None:
-        self.ids: dict[tuple, int] = {}
+        self.ids: dict[Hashable, int] = {}
         self.answers: list[dict] = []
         self.users: list[int] = []
         self._last: list[int] = []
@@ -141,6 +152,7 @@ class _Subject:
 
 
 def _collect(results: list[dict], evidence: _Evidence) -> list[_Subject]:
+    """The run's subjects, resolvers first, then the worst first; their answers registered in ``evidence``."""
     by_name: dict[str, _Subject] = {}
     for record in results:
         subject = by_name.get(record["domain"])
@@ -154,23 +166,35 @@ def _collect(results: list[dict], evidence: _Evidence) -> list[_Subject]:
         for r in subject.records:
             subject.areas.setdefault(r["check"].split(".", 1)[0], []).append(r["outcome"])
         subject.worst = worst(r["outcome"] for r in subject.records)
-        subject.resolver = all(spec.per_run for spec in map(CHECKS.get, (r["check"] for r in subject.records))
-                               if spec is not None) and any(r["check"] in CHECKS for r in subject.records)
+        specs = [CHECKS[r["check"]] for r in subject.records if r["check"] in CHECKS]
+        subject.resolver = bool(specs) and all(spec.per_run for spec in specs)
     subjects.sort(key=lambda s: (not s.resolver, -RANK.get(s.worst, 5), s.name))
     return subjects
 
 
+def _cell(outcome: str) -> str:
+    """A table cell with an outcome's glyph and word, coloured by class."""
+    if outcome not in GLYPH:
+        return f'<td class="o-unknown">? {escape(outcome)}'
+    return f"<td class=o-{outcome}>{GLYPH[outcome]} {outcome}"
+
+
+CELLS = {o: _cell(o) for o in GLYPH}
+
+
 def _area_cell(outcomes: list[str] | None) -> str:
+    """The matrix cell of one area: its worst checked outcome, and how many checks were skipped."""
     if not outcomes:
-        return '<td class="o-none">– n/a'
+        return "<td class=o-none>– n/a"
     checked = [o for o in outcomes if o != "skip"]
     verdict = worst(checked) if checked else "skip"
     skipped = len(outcomes) - len(checked)
-    more = f" <small>+{skipped} skip</small>" if skipped and checked else ""
-    return f'<td class="o-{escape(verdict)}">{GLYPH.get(verdict, "?")} {escape(verdict)}{more}'
+    more = f" +{skipped} skip" if skipped and checked else ""
+    return (CELLS.get(verdict) or _cell(verdict)) + more
 
 
-def _summary(document: dict, areas: list[str]) -> Iterator[str]:
+def _summary(document: dict) -> Iterator[str]:
+    """Counts by outcome, what they mean, and the run's metadata."""
     run = document.get("run", {})
     summary = document.get("summary", {})
     versions = run.get("versions") or {}
@@ -206,24 +230,30 @@ def _summary(document: dict, areas: list[str]) -> Iterator[str]:
 
 
 def _matrix(subjects: list[_Subject], areas: list[str]) -> Iterator[str]:
-    yield ('<section id="matrix"><h2>Domains by check area</h2><p class="note">The worst outcome of each area; '
-           "domains with failures first. A domain's name leads to its findings.</p>")
+    """The domains x areas matrix, in tables of :data:`MATRIX_CHUNK` rows that the browser lays out when seen."""
+    cols = (f'<colgroup><col class="c-name"><col class="c-area" span="{len(areas) + 1}"></colgroup>')
+    yield ('<section id="matrix"><h2>Domains by check area</h2><p class="note">The worst outcome of each area '
+           "(skipped checks are counted apart); domains with failures first. A name leads to its findings.</p>")
     head = "".join(f"<th>{escape(a)}</th>" for a in areas)
-    yield f'<table class="matrix"><thead><tr><th>Domain</th><th>overall</th>{head}</tr></thead>'
-    kind = None
-    for subject in subjects:
-        if subject.resolver != kind:
-            kind = subject.resolver
-            label = "Resolvers (checked once per run)" if kind else "Domains"
-            yield f'<tbody><tr><th colspan="{len(areas) + 2}">{label}</th></tr>'
-        cells = "".join(_area_cell(subject.areas.get(a)) for a in areas)
-        yield (f'<tr><th><a href="#{anchor(subject.name)}">{escape(subject.name)}</a>'
-               f'<td class="o-{escape(subject.worst)}">{GLYPH.get(subject.worst, "?")} {escape(subject.worst)}'
-               f"{cells}</tr>\n")
-    yield "</table></section>"
+    yield f'<table class="matrix">{cols}<thead><tr><th>Domain</th><th>overall</th>{head}</tr></thead></table>'
+    for start in range(0, len(subjects), MATRIX_CHUNK):
+        rows = [f'<div class="chunk"><table class="matrix">{cols}<tbody>']
+        kind = None if start == 0 else subjects[start - 1].resolver
+        for subject in subjects[start:start + MATRIX_CHUNK]:
+            if subject.resolver != kind:
+                kind = subject.resolver
+                label = "Resolvers (checked once per run)" if kind else "Domains"
+                rows.append(f'<tr><th colspan="{len(areas) + 2}">{label}</th></tr>')
+            rows.append(f'<tr><th><a href="#{anchor(subject.name)}">{escape(subject.name)}</a>'
+                        f"{CELLS.get(subject.worst) or _cell(subject.worst)}"
+                        f"{''.join(_area_cell(subject.areas.get(a)) for a in areas)}\n")
+        rows.append("</tbody></table></div>")
+        yield "".join(rows)
+    yield "</section>"
 
 
 def _catalog(results: list[dict]) -> Iterator[str]:
+    """The checks of the run with their severity, requirement, reference and counts (the rows' link targets)."""
     seen: dict[str, dict] = {}
     counts: dict[str, dict[str, int]] = {}
     for r in results:
@@ -244,8 +274,8 @@ def _catalog(results: list[dict]) -> Iterator[str]:
     yield "</tbody></table></section>"
 
 
-def _subject(subject: _Subject, evidence: _Evidence, check_cells: dict[str, str],
-             references: dict[str, str]) -> str:
+def _subject(subject: _Subject, evidence: _Evidence, references: dict[str, str], pass_messages: bool) -> str:
+    """One domain's section: problems in a table, skips and passes in lists, the SPF tree and the evidence."""
     name = escape(subject.name)
     anc = anchor(subject.name)
     local: dict[int, int] = {}  # answer id -> number in this section
@@ -261,54 +291,73 @@ def _subject(subject: _Subject, evidence: _Evidence, check_cells: dict[str, str]
     out = [f'<section class="subject" id="{anc}"><h3>{kind} {name} {verdict_html(subject.worst)}</h3>']
     notes: list[str] = []
     trees: list[dict] = []
-    for r in subject.records:
+    problems: list[str] = []
+    skips: list[str] = []
+    passes: list[str] = []
+    linked: set[int] = set()  # answers a problem row links to: they get an id
+    for r, refs in zip(subject.records, subject.refs, strict=True):
+        outcome = r["outcome"]
         details = r.get("details")
         if details:
             ips = sending_ips_text(details)
             if ips and ips not in notes:
                 notes.append(ips)
-            tree = details.get("spf_tree")
-            if isinstance(tree, dict) and tree not in trees:
-                trees.append(tree)
-    out.extend(f'<p class="meta-line">{escape(n)}</p>' for n in notes)
-    out.append('<table class="find"><thead><tr><th>Verdict</th><th>Check</th><th>Finding</th></tr></thead><tbody>')
-    for r, refs in zip(subject.records, subject.refs, strict=True):
-        outcome = r["outcome"]
-        cid = r["check"]
-        cell = check_cells.get(cid)
-        if cell is None:
-            cell = check_cells[cid] = f'<a href="#{anchor(cid, "c-")}">{escape(cid)}</a>'
+            for walked in spf_trees(details):
+                if walked not in trees:
+                    trees.append(walked)
         if outcome == "pass":
-            out.append(f'<tr><td class="o-pass">✓ pass<td>{cell}<td>{escape(r["message"])}\n')
+            passes.append(f"<li>✓ {escape(r['check'])}: {escape(r['message'])}" if pass_messages
+                          else escape(r["check"]))
+            continue
+        if outcome == "skip":
+            skips.append(f"<li>⊘ {escape(r['check'])}: {escape(r['message'])}")
             continue
         ref = references.get(r["reference"])
         if ref is None:
             ref = references[r["reference"]] = reference_html(r["reference"])
-        o = escape(outcome)
-        row = [f'<tr><td class="o-{o}">{GLYPH.get(outcome, "?")} {o}<td>{cell} <small>{escape(r["severity"])}'
-               f'</small><td>{escape(r["message"])}<br><small>{ref}']
+        row = [f'<tr>{CELLS.get(outcome) or _cell(outcome)}<td><a href="#{anchor(r["check"], "c-")}">'
+               f'{escape(r["check"])}</a><br><small>{escape(r["severity"])}</small><td>{escape(r["message"])}'
+               f"<br><small>{ref}"]
         if refs:
+            linked.update(refs)
             links = (f'<a href="#s-{shared[i]}">S{shared[i]}</a>' if i in shared else
                      f'<a href="#{anc}~{local[i]}">{local[i]}</a>' for i in dict.fromkeys(refs))
-            row.append(" · evidence: " + " ".join(links))
+            row.append(" · evidence " + " ".join(links))
         row.append("</small>")
-        details = r.get("details") or {}
-        other = other_details_text(details)
-        if details.get("traceback"):
+        other = other_details_text(details or {})
+        if details and details.get("traceback"):
             other = f"{other}\n{details['traceback']}".strip()
         if other:
             row.append(f"<details><summary>details</summary><pre>{escape(other)}</pre></details>")
-        out.append("".join(row) + "\n")
-    out.append("</tbody></table>")
-    for tree in trees:
-        out.append(f"<details><summary>SPF include tree</summary><pre>{escape(spf_tree_text(tree))}</pre></details>")
+        problems.append("".join(row) + "\n")
+    out.extend(f'<p class="meta-line">{escape(n)}</p>' for n in notes)
+    if problems:
+        out.append('<table class="find"><thead><tr><th>Verdict</th><th>Check</th><th>Finding</th></tr></thead>'
+                   f'<tbody>{"".join(problems)}</tbody></table>')
+    if skips:
+        out.append(f'<p class="o-skip">⊘ skipped ({len(skips)}): the check does not apply</p>'
+                   f'<ul class="list">{"".join(skips)}</ul>')
+    if passes and pass_messages:
+        out.append(f'<p class="o-pass">✓ passed ({len(passes)})</p><ul class="list">{"".join(passes)}</ul>')
+    elif passes:
+        out.append(f'<p><span class="o-pass">✓ passed ({len(passes)}):</span> {", ".join(passes)}</p>')
+    for walked in trees:
+        root = walked["tree"]
+        if root.get("children") or root.get("errors") or root.get("voids") or root.get("notes"):
+            out.append(f"<details><summary>{escape(spf_tree_title(walked))}</summary>"
+                       f"<pre>{escape(spf_tree_text(walked, child_records=False))}</pre></details>")
+        else:  # a record without include or redirect: its counts say it all
+            out.append(f'<p class="meta-line">{escape(spf_tree_title(walked))}; no include or redirect</p>')
     if local or shared:
         out.append(f"<details><summary>DNS evidence: {len(local)} answer(s) for this {kind.lower()}"
                    + (f", {len(shared)} shared with others" if shared else "") + "</summary>")
-        out.extend(f'<pre id="{anc}~{n}">[{n}] {escape(dig_text(evidence.answers[i]))}</pre>' for i, n in local.items())
+        if local:
+            blocks = ((f'<span id="{anc}~{n}">[{n}]</span> ' if i in linked else f"[{n}] ")
+                      + escape(dig_text(evidence.answers[i])) for i, n in local.items())
+            out.append("<pre>" + "\n".join(blocks) + "</pre>")
         if shared:
-            out.append('<p class="meta-line">Shared answers used here: '
-                       + " ".join(f'<a href="#s-{n}">S{n}</a>' for n in shared.values()) + "</p>")
+            out.append(f'<p class="meta-line"><a href="#shared">Shared answers</a> used here: '
+                       f'{" ".join(f"S{n}" for n in shared.values())}</p>')
         out.append("</details>")
     else:
         out.append('<p class="note">No DNS question was needed.</p>')
@@ -317,6 +366,7 @@ def _subject(subject: _Subject, evidence: _Evidence, check_cells: dict[str, str]
 
 
 def _shared(evidence: _Evidence) -> Iterator[str]:
+    """The answers used by more than one subject, each once, in the order the sections first name them."""
     if not evidence.shared_label:
         return
     yield ('<section id="shared"><h2>DNS answers shared by several domains</h2><p class="note">Answers that more '
@@ -328,8 +378,12 @@ def _shared(evidence: _Evidence) -> Iterator[str]:
     yield "</details></section>"
 
 
-def render_audit(document: dict) -> Iterator[str]:
-    """The audit report for a results document, as chunks of HTML to join or write."""
+def render_audit(document: dict, pass_messages: bool | None = None) -> Iterator[str]:
+    """The audit report for a results document, as chunks of HTML to join or write.
+
+    ``pass_messages``: print the message of each passed check (default: up to
+    :data:`PASS_MESSAGES_UP_TO` results; above, passed checks are listed by id).
+    """
     results = document.get("results", [])
     evidence = _Evidence()
     subjects = _collect(results, evidence)
@@ -348,16 +402,20 @@ def render_audit(document: dict) -> Iterator[str]:
            '<a href="#checks">Checks</a><a href="#findings">Findings by domain</a>'
            + ('<a href="#shared">Shared DNS answers</a>' if any(u > 1 for u in evidence.users) else "")
            + "</nav>\n")
-    yield from _summary(document, areas)
+    yield from _summary(document)
     yield from _matrix(subjects, areas)
     yield from _catalog(results)
     yield ('<section id="findings"><h2>Findings by domain</h2><p class="note">Each check with its verdict and the '
            "reason; checks that did not pass give their reference and the numbers of the DNS answers they used. "
            "The answers are folded under each domain.</p>\n")
-    check_cells: dict[str, str] = {}
     references: dict[str, str] = {}
+    if pass_messages is None:
+        pass_messages = len(results) <= PASS_MESSAGES_UP_TO
+    if not pass_messages:
+        yield (f'<p class="note">This run has {len(results)} results: to keep the report quick to open, passed '
+               "checks are listed by id; their messages are in results.json.</p>")
     for subject in subjects:
-        yield _subject(subject, evidence, check_cells, references)
+        yield _subject(subject, evidence, references, pass_messages)
     yield "</section>"
     yield from _shared(evidence)
     yield "</body></html>\n"

@@ -57,10 +57,19 @@ def row_cells(record: dict | None) -> list[str]:
     ]
 
 
+_writing = False  # whether this run writes an HTML report (--html): else the hooks below do nothing
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Called when the plugin registers this module (pytest_configure is historic)."""
+    global _writing
+    _writing = bool(config.getoption("htmlpath", None))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_logreport(report: pytest.TestReport):
     """Keep the record on the report and attach the evidence extra, before the plugin strips the record."""
-    if getattr(report, RECORD_ATTR, None) is None:
+    if _writing and getattr(report, RECORD_ATTR, None) is None:
         record = record_of(report)
         if record is not None:
             from pytest_html import extras

@@ -36,6 +36,7 @@ class Run:
     records: list[dict] = field(default_factory=list)
     dns_stats: dict[str, int] = field(default_factory=lambda: {"sent": 0, "cached": 0})
     results_path: Path | None = None
+    document: dict | None = None  # the results document once written: htmlreport reads its metadata
 
     def get_settings(self) -> Settings:
         if self.settings is None:
@@ -183,7 +184,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if final:
         report.user_properties.append((RECORD_PROPERTY, found.to_dict()))
         item.user_properties += [("check", found.check), ("outcome", found.outcome.value)]  # for --junitxml
-        report.mailtests_result = found  # for the pytest-html hooks in this process (not sent by xdist)
     return report
 
 
@@ -196,8 +196,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             record = value
         else:
             kept.append((name, value))
-    if record is None:
-        return
+    if record is None or (_current_run is not None and hasattr(_current_run.config, "workerinput")):
+        return  # an xdist worker sends the record on: the controller keeps it
     report.user_properties[:] = kept
     if _current_run is not None:
         _current_run.records.append(record)
@@ -212,6 +212,7 @@ def pytest_testnodedown(node, error) -> None:
             _current_run.dns_stats[k] += stats.get(k, 0)
 
 
+@pytest.hookimpl(tryfirst=True)  # before htmlreport's, which reads run.document, and pytest-html's
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash[RUN_KEY]
     if run.engine is not None:
@@ -232,7 +233,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     out = Path(session.config.getoption("reports"))
     if not out.is_absolute():
         out = Path(session.config.invocation_params.dir) / out
-    document = results_document(meta, run.records)
+    document = run.document = results_document(meta, run.records)
     run.results_path = write_results(out / "results.json", document)
     write_audit_html(out / "audit.html", document)
 

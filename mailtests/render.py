@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from html import escape
+from operator import itemgetter
 
 from .catalog import rfc_url
 
@@ -32,7 +33,8 @@ MEANING: dict[str, str] = {
     "error": "the DNS data could not be fetched, so the check could not be made (never a pass)",
 }
 #: ``details`` keys that the reports render themselves; the others are shown as key: value lines.
-KNOWN_DETAILS = frozenset({"spf_tree", "sending_ips", "sending_ips_source", "traceback"})
+#: (``records`` too when it holds SPF trees: several SPF records, each walked.)
+KNOWN_DETAILS = frozenset({"tree", "sending_ips", "sending_ips_source", "traceback"})
 
 _MAX_TREE_NODES = 500
 _MAX_TREE_DEPTH = 20
@@ -47,8 +49,9 @@ def worst(outcomes: Iterable[str]) -> str:
 
 def verdict_html(outcome: str) -> str:
     """Glyph and word of an outcome in a span classed ``o-<outcome>`` (colour is only a third cue)."""
-    o = escape(outcome)
-    return f'<span class="o-{o}">{GLYPH.get(outcome, "?")} {o}</span>'
+    if outcome not in GLYPH:
+        return f'<span class="o-unknown">? {escape(outcome)}</span>'
+    return f'<span class="o-{outcome}">{GLYPH[outcome]} {outcome}</span>'
 
 
 def anchor(name: str, prefix: str = "d-") -> str:
@@ -95,55 +98,83 @@ def dig_text(answer: dict) -> str:
     return "\n".join(lines)
 
 
-def answer_key(answer: dict) -> tuple:
-    """What makes two evidence answers the same answer (the run asks each question once)."""
-    return (
-        answer.get("name"), answer.get("type"), answer.get("server"), answer.get("rcode"), answer.get("error"),
-        answer.get("authoritative"), answer.get("time_ms"),
-        tuple((r.get("name"), r.get("ttl"), r.get("type"), r.get("data")) for r in answer.get("records") or ()),
-    )
+_ANSWER_FIELDS = itemgetter("name", "type", "server", "rcode", "error", "authoritative", "time_ms")
+_RECORD_FIELDS = itemgetter("name", "ttl", "type", "data")
 
 
-def spf_tree_text(tree: dict, child_records: bool = True) -> str:
-    """An SPF include tree (``details["spf_tree"]``) as indented text with each node's lookup count.
+def answer_key(answer: dict) -> Hashable:
+    """What makes two evidence answers the same answer (the run asks each question once).
 
-    A node is ``{"domain", "via", "record", "lookups", "void_lookups", "error", "children"}``;
-    ``via`` is how the parent reached it (``include``/``redirect``), empty at the root.
-    ``child_records=False`` prints the record of the root only (the others are in the evidence).
+    A tuple of the answer's fields and records; an answer not in the shape of
+    ``Answer.to_dict()`` (missing or unhashable values) is keyed by its JSON text.
+    """
+    try:
+        key = (_ANSWER_FIELDS(answer), tuple(map(_RECORD_FIELDS, answer["records"])))
+        hash(key)
+    except (KeyError, TypeError):
+        return json.dumps(answer, sort_keys=True, default=str)
+    return key
+
+
+def spf_trees(details: dict) -> list[dict]:
+    """The walked SPF trees in a check's details: ``details`` itself (one record) or each of ``records``.
+
+    Each is ``{"lookups", "void_lookups", "loops", "truncated", "tree": node, ...}`` as
+    ``mailtests.spf.tree.Tree.to_dict()`` makes it.
+    """
+    if isinstance(details.get("tree"), dict):
+        return [details]
+    records = details.get("records")
+    if isinstance(records, list):
+        return [r for r in records if isinstance(r, dict) and isinstance(r.get("tree"), dict)]
+    return []
+
+
+def spf_tree_title(walked: dict) -> str:
+    """``SPF include tree: 7 of 10 DNS lookups, 0 of 2 void (RFC 7208 §4.6.4)``, with loops when there are."""
+    title = (f"SPF include tree: {walked.get('lookups')}{' or more' if walked.get('truncated') else ''} of 10 DNS "
+             f"lookups, {walked.get('void_lookups', 0)} of 2 void (RFC 7208 §4.6.4)")
+    if walked.get("loops"):
+        title += f"; loops: {'; '.join(map(str, walked['loops']))}"
+    return title
+
+
+def spf_tree_text(walked: dict, child_records: bool = True) -> str:
+    """A walked SPF tree as indented text: each record with how it was reached and its own lookups.
+
+    A node is ``{"domain", "via", "term", "record", "lookups", "errors", "voids", "notes",
+    "children"}`` (``mailtests.spf.tree.Node.to_dict()``). ``child_records=False`` prints
+    the record of the root only (the others are in the DNS evidence).
     """
     lines: list[str] = []
-    total = 0
     count = 0
 
     def walk(node: object, prefix: str, last: bool, depth: int) -> None:
-        nonlocal total, count
+        nonlocal count
         count += 1
-        if count > _MAX_TREE_NODES or depth > _MAX_TREE_DEPTH or not isinstance(node, dict):
-            lines.append(f"{prefix}… (not shown)")
-            return
         branch = "" if depth == 0 else ("└─ " if last else "├─ ")
-        lookups = node.get("lookups")
-        if isinstance(lookups, int):
-            total += lookups
-        via = f"{node['via']}:" if node.get("via") else ""
-        head = f"{prefix}{branch}{via}{node.get('domain')}: {lookups} DNS lookup(s)"
-        if node.get("void_lookups"):
-            head += f", {node['void_lookups']} void"
-        if node.get("error"):
-            head += f"; ERROR: {node['error']}"
+        if count > _MAX_TREE_NODES or depth > _MAX_TREE_DEPTH or not isinstance(node, dict):
+            lines.append(f"{prefix}{branch}… (not shown)")
+            return
+        domain = str(node.get("domain"))
+        term = str(node.get("term") or "")
+        head = term if term and domain in term else f"{term} -> {domain}" if term else domain
+        head = f"{prefix}{branch}{head}: {node.get('lookups')} lookup(s)"
+        for key, label in (("errors", "ERROR"), ("voids", "void"), ("notes", "note")):
+            items = node.get(key)
+            if isinstance(items, list) and items:
+                head += f"; {label}: {'; '.join(map(str, items))}"
         lines.append(head)
         inner = prefix + ("" if depth == 0 else ("   " if last else "│  "))
-        children = node.get("children") or []
-        if not isinstance(children, list):
-            children = []
+        children = node.get("children")
+        children = children if isinstance(children, list) else []
         if depth == 0 or child_records:
-            record = json.dumps(node.get("record"), ensure_ascii=False)
-            lines.append(f"{inner}{'│  ' if children else '   '}{record}")
+            lines.append(f"{inner}{'│  ' if children else '   '}{json.dumps(node.get('record'), ensure_ascii=False)}")
         for i, child in enumerate(children):
             walk(child, inner, i == len(children) - 1, depth + 1)
 
-    walk(tree, "", True, 0)
-    return f"{total} DNS-querying term(s) in the whole tree (RFC 7208 §4.6.4 allows 10)\n" + "\n".join(lines)
+    walk(walked.get("tree"), "", True, 0)
+    return "\n".join(lines)
 
 
 def sending_ips_text(details: dict) -> str | None:
@@ -161,9 +192,12 @@ def sending_ips_text(details: dict) -> str | None:
 
 def other_details_text(details: dict) -> str:
     """The ``details`` keys the reports have no special rendering for, one ``key: value`` line each."""
+    skip = KNOWN_DETAILS | ({"records"} if not isinstance(details.get("tree"), dict) and spf_trees(details) else set())
+    if not isinstance(details.get("sending_ips"), list):
+        skip = skip - {"sending_ips"}
     return "\n".join(
         f"{k}: {v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)}"
-        for k, v in details.items() if k not in KNOWN_DETAILS
+        for k, v in details.items() if k not in skip
     )
 
 
@@ -178,8 +212,7 @@ def record_text(record: dict) -> str:
     ips = sending_ips_text(details)
     if ips:
         parts.append(ips)
-    if isinstance(details.get("spf_tree"), dict):
-        parts.append("SPF include tree: " + spf_tree_text(details["spf_tree"]))
+    parts.extend(f"{spf_tree_title(walked)}\n{spf_tree_text(walked)}" for walked in spf_trees(details))
     other = other_details_text(details)
     if other:
         parts.append(other)
@@ -202,8 +235,8 @@ def record_html(record: dict) -> str:
     ips = sending_ips_text(details)
     if ips:
         out.append(f"<p>{escape(ips)}</p>")
-    if isinstance(details.get("spf_tree"), dict):
-        out.append(f"<p>SPF include tree</p><pre>{escape(spf_tree_text(details['spf_tree']))}</pre>")
+    out.extend(f"<p>{escape(spf_tree_title(walked))}</p><pre>{escape(spf_tree_text(walked))}</pre>"
+               for walked in spf_trees(details))
     other = other_details_text(details)
     if other:
         out.append(f"<pre>{escape(other)}</pre>")

@@ -49,7 +49,7 @@ FIX_MX = ("$TTL 3600\n", "$TTL 3600\nmail\tIN\tA\t192.0.2.31\n")
 def gate(pytester: pytest.Pytester, lab):
     def run(*args: str) -> tuple[pytest.RunResult, dict]:
         options = ("-o", "addopts=", "-p", "no:cacheprovider", "-p", "no:html", "-m", "not dnsbl")
-        result = pytester.runpytest("--pyargs", "mailtests", "--resolver", "127.53.0.53", *options, *args)
+        result = pytester.runpytest_subprocess("--pyargs", "mailtests", "--resolver", "127.53.0.53", *options, *args)
         doc = json.loads((pytester.path / "reports" / "results.json").read_text(encoding="utf-8"))
         return result, {(r["domain"], r["check"]): r for r in doc["results"]}
 
@@ -106,7 +106,8 @@ def test_server_checks_skip_in_zone_mode_and_run_live_when_comparing(gate, pytes
 
 def test_compare_live_needs_zone_files(pytester):
     pytester.makefile(".yaml", domains="domains: [healthy.com]\n")
-    run = pytester.runpytest("--pyargs", "mailtests", "-p", "no:html", "--compare-live", "--resolver", "127.0.0.1")
+    run = pytester.runpytest_subprocess("--pyargs", "mailtests", "-p", "no:html", "--compare-live",
+                                        "--resolver", "127.0.0.1")
     assert run.ret == pytest.ExitCode.USAGE_ERROR
     run.stderr.fnmatch_lines(["ERROR: --compare-live compares the zone files with live DNS*"])
 
@@ -119,7 +120,7 @@ def test_zone_syntax_errors_stop_the_run_before_any_check(pytester):
         "$ORIGIN broken.com.\n$TTL 3600\n@ IN SOA ns1.broken.com. h.broken.com. 1 2 3 4 5\n@ IN NS ns1\n"
         "ns1 IN A 192.0.2.300\n", encoding="utf-8")
     pytester.makefile(".yaml", domains="zones: [zones]\noffline: true\ndomains: [healthy.com]\n")
-    run = pytester.runpytest("--pyargs", "mailtests", "-p", "no:html", "-o", "addopts=")
+    run = pytester.runpytest_subprocess("--pyargs", "mailtests", "-p", "no:html", "-o", "addopts=")
     assert run.ret == pytest.ExitCode.USAGE_ERROR
     run.stderr.fnmatch_lines(["ERROR: *broken.com.zone:5: *"])
     assert not (pytester.path / "reports" / "results.json").exists()

@@ -33,7 +33,8 @@ def audit(pytester: pytest.Pytester):
         if domains is not None:
             (pytester.path / "domains.yaml").write_text(domains, encoding="utf-8")
         options = ("-o", "addopts=", "-p", "no:cacheprovider", "-p", "no:html")
-        return pytester.runpytest("--pyargs", "mailtests", *options, *args)
+        # a subprocess, as a user runs it: an in-process run would share (and drop) imported modules
+        return pytester.runpytest_subprocess("--pyargs", "mailtests", *options, *args)
 
     return run
 

@@ -8,8 +8,8 @@ pytest_plugins = ["pytester"]
 
 
 def run_suite(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest("--pyargs", "mailtests", "-o", "addopts=", "-p", "no:html", "-p", "no:cacheprovider",
-                              "--dns-timeout", "1", *args)
+    options = ("-o", "addopts=", "-p", "no:html", "-p", "no:cacheprovider", "--dns-timeout", "1")
+    return pytester.runpytest_subprocess("--pyargs", "mailtests", *options, *args)
 
 
 def test_a_dead_local_resolver_with_a_live_fallback_is_called_a_broken_local_configuration(pytester, lab):

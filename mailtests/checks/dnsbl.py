@@ -272,6 +272,7 @@ def dnsbl_not_listed(ctx: Context) -> Finding:
                        "and no MX host address was found", sending_ips_source=how)
     ips = [(ip.ipv4_mapped or ip) if isinstance(ip, ipaddress.IPv6Address) else ip for ip in ips]
     finding = _screen(ctx, "ip", ips, f"sending IPs of {ctx.domain} ({', '.join(map(str, ips))}; {how})")
+    finding.details["sending_ips"] = [str(ip) for ip in ips]
     finding.details["sending_ips_source"] = how
     return finding
 

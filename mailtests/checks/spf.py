@@ -388,7 +388,7 @@ def spf_authorizes_senders(ctx: Context) -> Finding:
             result, _code, explanation = q.check()
             rows.append({"ip": str(ip), "result": result, "explanation": explanation,
                          "mechanism": q.mechanism if result == "pass" else None})
-    details = {"helo": helo, "sending_ips": source, "results": rows}
+    details = {"helo": helo, "sending_ips": [str(ip) for ip in ips], "sending_ips_source": source, "results": rows}
     bad = [r for r in rows if r["result"] != "pass"]
     if bad and all(r["result"] == "temperror" for r in bad):
         failure = next((a for a in reversed(getattr(ctx.dns, "answers", [])) if not a.ok), None)
