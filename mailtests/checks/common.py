@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import dns.name
+import dns.rdatatype
 
+from ..dnslayer.answer import MAX_CNAME_CHAIN, Answer
+from ..result import DnsFailure
 from .context import Context
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -51,11 +55,9 @@ def sending_ips(ctx: Context) -> tuple[list[IPAddress], str]:
     listed = list(getattr(ctx.entry, "sending_ips", ()) or ())
     if listed:
         return listed, "listed in the domains file"
-    from .mx import host_addresses  # a looping exchange has no address (mx.resolve reports it), not an error
-
     ips: list[IPAddress] = []
     for exchange in real_exchanges(mx_set(ctx)):
-        for ip in host_addresses(ctx, exchange.host)[0]:
+        for ip in host_addresses(ctx, exchange.host)[0]:  # a looping exchange has no address: mx.resolve says so
             if ip not in ips:
                 ips.append(ip)
     return ips, "assumed: the addresses of the domain's MX hosts (none listed in the domains file)"
@@ -79,3 +81,71 @@ def display(name: dns.name.Name | str) -> str:
 def names(hosts) -> str:
     """A short list of names for a message."""
     return ", ".join(display(h) for h in hosts)
+
+
+#: Names listed in one message at most; the rest are counted (a domain may publish hundreds of records).
+MAX_LISTED = 10
+
+
+def listing(items: Iterable[object], limit: int = MAX_LISTED) -> str:
+    """A readable list for a message: names as text, at most ``limit`` of them, then how many more."""
+    texts = [display(i) if isinstance(i, dns.name.Name) else str(i) for i in items]
+    shown = ", ".join(texts[:limit])
+    return shown + (f" and {len(texts) - limit} more" if len(texts) > limit else "")
+
+
+def follow_cnames(ctx: Context, name: dns.name.Name) -> list[dns.name.Name]:
+    """The CNAME chain from ``name``, one CNAME question at a time (a resolver answers those without following
+    them); it ends at a name that is no alias, at a repeated name (a loop) or after MAX_CNAME_CHAIN hops."""
+    chain = [name]
+    while len(chain) <= MAX_CNAME_CHAIN and len(chain) == len(set(chain)):
+        answer = ctx.dns.query(chain[-1], "CNAME")
+        targets = [r.rdata.target for r in answer.records
+                   if r.name == chain[-1] and r.rdata.rdtype == dns.rdatatype.CNAME]
+        if not answer.ok or not targets:
+            break
+        chain.append(targets[0])
+    return chain
+
+
+def is_loop(chain: list[dns.name.Name]) -> bool:
+    return len(chain) != len(set(chain)) or len(chain) > MAX_CNAME_CHAIN
+
+
+def loop_text(chain: list[dns.name.Name]) -> str:
+    """``a -> b -> a``, shortened in the middle for a long chain."""
+    names = [display(n) for n in chain]
+    if len(names) > 5:
+        names = [*names[:2], "...", *names[-2:]]
+    return " -> ".join(names)
+
+
+def lookup_or_loop(ctx: Context, name: dns.name.Name | str, rdtype: str) -> tuple[Answer, list[dns.name.Name]]:
+    """The answer to (name, type), and the CNAME chain when the name is a CNAME loop ([] otherwise).
+
+    RFC 1034 §3.6.2 has resolvers detect loops; most then answer SERVFAIL, which
+    says nothing, so a failed answer is followed up with CNAME questions: a loop is a
+    finding about the data, any other failure raises DnsFailure.
+    """
+    qname = name if isinstance(name, dns.name.Name) else dns.name.from_text(name)
+    answer = ctx.dns.query(qname, rdtype)
+    if answer.cname_loop:
+        return answer, answer.cname_chain()
+    if answer.ok:
+        return answer, []
+    chain = follow_cnames(ctx, qname)
+    if is_loop(chain):
+        return answer, chain
+    raise DnsFailure(answer)
+
+
+def host_addresses(ctx: Context, host: dns.name.Name) -> tuple[list[IPAddress], list[dns.name.Name]]:
+    """The A and AAAA addresses of a host (RFC 5321 §5.1), and its CNAME chain when that loops."""
+    found: list[IPAddress] = []
+    for rdtype in ("A", "AAAA"):
+        answer, loop = lookup_or_loop(ctx, host, rdtype)
+        if loop:
+            return [], loop
+        found.extend(ipaddress.ip_address(t) for t in answer.texts())
+    return found, []
+

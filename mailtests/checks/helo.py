@@ -13,9 +13,8 @@ from publicsuffixlist import PublicSuffixList
 from ..dnslayer.layer import OFFLINE
 from ..result import Finding, failed, passed, skipped
 from . import check
-from .common import IPAddress
+from .common import IPAddress, listing, lookup_or_loop, loop_text
 from .context import Context
-from .mx import listing, lookup_or_loop, loop_text
 from .ptr import assumed_note, ptr_details, reverse, sending_ips_or_skip
 
 #: RFC 5321 §4.5.3.1.2 caps a domain at 255 octets on the wire: 253 characters of text.

@@ -3,88 +3,25 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
 
 import dns.name
 import dns.rdatatype
 
 from ..catalog import Severity
-from ..dnslayer.answer import MAX_CNAME_CHAIN, Answer
-from ..result import DnsFailure, Finding, failed, passed, skipped
+from ..result import Finding, failed, passed, skipped
 from . import check
-from .common import Exchange, IPAddress, is_null_mx, mx_set, real_exchanges
+from .common import (
+    Exchange,
+    display,
+    host_addresses,
+    is_null_mx,
+    listing,
+    lookup_or_loop,
+    loop_text,
+    mx_set,
+    real_exchanges,
+)
 from .context import Context
-
-#: Names listed in one message at most; the rest are counted (a domain may publish hundreds of records).
-MAX_LISTED = 10
-
-
-def show(name: dns.name.Name) -> str:
-    """A name for a message, without the final dot that would read as the end of a sentence."""
-    return name.to_text(omit_final_dot=True)
-
-
-def listing(items: Iterable[object], limit: int = MAX_LISTED) -> str:
-    """A readable list for a message: names as text, at most ``limit`` of them, then how many more."""
-    texts = [show(i) if isinstance(i, dns.name.Name) else str(i) for i in items]
-    shown = ", ".join(texts[:limit])
-    return shown + (f" and {len(texts) - limit} more" if len(texts) > limit else "")
-
-
-def follow_cnames(ctx: Context, name: dns.name.Name) -> list[dns.name.Name]:
-    """The CNAME chain from ``name``, one CNAME question at a time (a resolver answers those without following
-    them); it ends at a name that is no alias, at a repeated name (a loop) or after MAX_CNAME_CHAIN hops."""
-    chain = [name]
-    while len(chain) <= MAX_CNAME_CHAIN and len(chain) == len(set(chain)):
-        answer = ctx.dns.query(chain[-1], "CNAME")
-        targets = [r.rdata.target for r in answer.records
-                   if r.name == chain[-1] and r.rdata.rdtype == dns.rdatatype.CNAME]
-        if not answer.ok or not targets:
-            break
-        chain.append(targets[0])
-    return chain
-
-
-def is_loop(chain: list[dns.name.Name]) -> bool:
-    return len(chain) != len(set(chain)) or len(chain) > MAX_CNAME_CHAIN
-
-
-def loop_text(chain: list[dns.name.Name]) -> str:
-    """``a -> b -> a``, shortened in the middle for a long chain."""
-    names = [show(n) for n in chain]
-    if len(names) > 5:
-        names = [*names[:2], "...", *names[-2:]]
-    return " -> ".join(names)
-
-
-def lookup_or_loop(ctx: Context, name: dns.name.Name | str, rdtype: str) -> tuple[Answer, list[dns.name.Name]]:
-    """The answer to (name, type), and the CNAME chain when the name is a CNAME loop ([] otherwise).
-
-    RFC 1034 §3.6.2 has resolvers detect loops; most then answer SERVFAIL, which
-    says nothing, so a failed answer is followed up with CNAME questions: a loop is a
-    finding about the data, any other failure raises DnsFailure.
-    """
-    qname = name if isinstance(name, dns.name.Name) else dns.name.from_text(name)
-    answer = ctx.dns.query(qname, rdtype)
-    if answer.cname_loop:
-        return answer, answer.cname_chain()
-    if answer.ok:
-        return answer, []
-    chain = follow_cnames(ctx, qname)
-    if is_loop(chain):
-        return answer, chain
-    raise DnsFailure(answer)
-
-
-def host_addresses(ctx: Context, host: dns.name.Name) -> tuple[list[IPAddress], list[dns.name.Name]]:
-    """The A and AAAA addresses of a host (RFC 5321 §5.1), and its CNAME chain when that loops."""
-    found: list[IPAddress] = []
-    for rdtype in ("A", "AAAA"):
-        answer, loop = lookup_or_loop(ctx, host, rdtype)
-        if loop:
-            return [], loop
-        found.extend(ipaddress.ip_address(t) for t in answer.texts())
-    return found, []
 
 
 def exchange_hosts(ctx: Context) -> list[dns.name.Name] | Finding:
@@ -222,9 +159,9 @@ def mx_not_alias(ctx: Context) -> Finding:
     for host in hosts:
         answer, loop = lookup_or_loop(ctx, host, "A")
         if loop:
-            aliases.append(f"{show(host)} (a CNAME loop: {loop_text(loop)})")
+            aliases.append(f"{display(host)} (a CNAME loop: {loop_text(loop)})")
         elif answer.is_alias:
-            aliases.append(f"{show(host)} (CNAME to {show(answer.cname_chain()[1])})")
+            aliases.append(f"{display(host)} (CNAME to {display(answer.cname_chain()[1])})")
     if aliases:
         return failed(
             f"MX exchange(s) of {ctx.domain} are aliases (CNAME): {listing(aliases)}. An MX record must name the "
@@ -245,10 +182,10 @@ def mx_resolve(ctx: Context) -> Finding:
         ips, loop = host_addresses(ctx, host)
         found[host.to_text()] = [str(ip) for ip in ips]
         if loop:
-            missing.append(f"{show(host)} (a CNAME loop: {loop_text(loop)})")
+            missing.append(f"{display(host)} (a CNAME loop: {loop_text(loop)})")
         elif not ips:
             hint = " (an IP address written as a name: mx.hostname)" if ip_written_as_name(host, ctx.name) else ""
-            missing.append(show(host) + hint)
+            missing.append(display(host) + hint)
     if missing:
         return failed(
             f"MX host(s) of {ctx.domain} without an A or AAAA record: {listing(missing)}. "

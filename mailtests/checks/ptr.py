@@ -12,9 +12,8 @@ from ..dnslayer.answer import Answer
 from ..dnslayer.layer import OFFLINE
 from ..result import DnsFailure, Finding, failed, passed, skipped
 from . import check
-from .common import IPAddress, mx_set, real_exchanges, sending_ips
+from .common import IPAddress, display, listing, lookup_or_loop, loop_text, mx_set, real_exchanges, sending_ips
 from .context import Context
-from .mx import listing, lookup_or_loop, loop_text, show
 
 #: RFC 7208 §4.6.4 / §5.5: at most 10 PTR names of one address are looked up.
 MAX_PTR_NAMES = 10
@@ -36,9 +35,9 @@ class Reverse:
 
     def why_missing(self) -> str:
         if self.loop:
-            return f"{self.ip} ({show(self.answer.qname)} is a CNAME loop: {loop_text(self.loop)})"
+            return f"{self.ip} ({display(self.answer.qname)} is a CNAME loop: {loop_text(self.loop)})"
         what = "NXDOMAIN" if self.answer.nxdomain else "no PTR record"
-        return f"{self.ip} ({show(self.answer.qname)}: {what})"
+        return f"{self.ip} ({display(self.answer.qname)}: {what})"
 
 
 def reverse(ctx: Context, ip: IPAddress) -> Reverse:
@@ -148,7 +147,7 @@ def ptr_forward_confirmed(ctx: Context) -> Finding:
             continue
         name, failures = forward_confirmed(ctx, rev)
         if name is not None:
-            confirmed[str(rev.ip)] = show(name)
+            confirmed[str(rev.ip)] = display(name)
         elif any(f.rcode != OFFLINE for f in failures):
             failed_lookups.extend(f for f in failures if f.rcode != OFFLINE)
         elif failures:
