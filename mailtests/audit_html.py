@@ -52,6 +52,8 @@ EXIT_STATUS = {0: "all tests passed", 1: "some tests failed", 2: "interrupted", 
                4: "usage error", 5: "no tests collected"}
 
 CSS = """
+.change{font-weight:bold;padding:0 .3em;border:1px solid}
+.c-regression{color:#a00}.c-fixed{color:#060}
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#111;background:#fff;margin:0 auto;
 max-width:90em;padding:0 1em 2em}
 h1{font-size:1.6em;margin:.6em 0 .2em}h2{font-size:1.3em;margin:1.2em 0 .4em;border-bottom:2px solid #333}
@@ -168,7 +170,8 @@ def _collect(results: list[dict], evidence: _Evidence) -> list[_Subject]:
         subject.worst = worst(r["outcome"] for r in subject.records)
         specs = [CHECKS[r["check"]] for r in subject.records if r["check"] in CHECKS]
         subject.resolver = bool(specs) and all(spec.per_run for spec in specs)
-    subjects.sort(key=lambda s: (not s.resolver, -RANK.get(s.worst, 5), s.name))
+    regressed = {r["domain"] for r in results if r.get("change") == "regression"}
+    subjects.sort(key=lambda s: (not s.resolver, s.name not in regressed, -RANK.get(s.worst, 5), s.name))
     return subjects
 
 
@@ -227,6 +230,38 @@ def _summary(document: dict) -> Iterator[str]:
                                       f"{escape(str(questions.get('cached', '')))} answered from the run's cache"))
     rows.append(("Versions", escape(", ".join(f"{k} {v}" for k, v in versions.items()))))
     yield '<dl class="meta">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows) + "</dl></section>"
+
+
+def _change_html(record: dict) -> str:
+    """The comparison with live DNS (--compare-live), as a tag before the message."""
+    change = record.get("change")
+    if not change:
+        return ""
+    live = record.get("live") or {}
+    return (f'<span class="change c-{escape(change.replace(" ", "-"))}">{escape(change)}</span> '
+            f'<small>(live: {escape(str(live.get("outcome", "?")))})</small> ')
+
+
+def _changes(results: list[dict]) -> Iterator[str]:
+    """With --compare-live: what the proposed zones change against live DNS, regressions first."""
+    compared = [r for r in results if r.get("change")]
+    if not compared:
+        return
+    counts = {c: sum(1 for r in compared if r["change"] == c) for c in ("regression", "fixed", "still failing",
+                                                                       "unchanged")}
+    yield ('<section id="changes"><h2>Changes against live DNS</h2><p class="note">Each check ran against the '
+           "proposed zone files and against live DNS. " + ", ".join(f"{n} {c}" for c, n in counts.items()) + ".</p>")
+    shown = [r for r in compared if r["change"] in ("regression", "fixed")]
+    shown.sort(key=lambda r: (r["change"] != "regression", r["domain"], r["check"]))
+    if shown:
+        yield '<table class="find"><thead><tr><th>Verdict</th><th>Domain</th><th>Check</th><th>Finding</th></tr>'
+        yield "</thead><tbody>"
+        for r in shown:
+            yield (f'<tr>{CELLS.get(r["outcome"]) or _cell(r["outcome"])}<td><a href="#{anchor(r["domain"])}">'
+                   f'{escape(r["domain"])}</a><td>{escape(r["check"])}<td>{_change_html(r)}{escape(r["message"])}'
+                   "\n")
+        yield "</tbody></table>"
+    yield "</section>"
 
 
 def _matrix(subjects: list[_Subject], areas: list[str]) -> Iterator[str]:
@@ -316,8 +351,8 @@ def _subject(subject: _Subject, evidence: _Evidence, references: dict[str, str],
         if ref is None:
             ref = references[r["reference"]] = reference_html(r["reference"])
         row = [f'<tr>{CELLS.get(outcome) or _cell(outcome)}<td><a href="#{anchor(r["check"], "c-")}">'
-               f'{escape(r["check"])}</a><br><small>{escape(r["severity"])}</small><td>{escape(r["message"])}'
-               f"<br><small>{ref}"]
+               f'{escape(r["check"])}</a><br><small>{escape(r["severity"])}</small><td>{_change_html(r)}'
+               f'{escape(r["message"])}<br><small>{ref}']
         if refs:
             linked.update(refs)
             links = (f'<a href="#s-{shared[i]}">S{shared[i]}</a>' if i in shared else
@@ -398,11 +433,14 @@ def render_audit(document: dict, pass_messages: bool | None = None) -> Iterator[
     yield (f"<header><h1>mailtests compliance audit</h1><p>DNS and email delivery checks of the domains in "
            f"<code>{source}</code>, {len([s for s in subjects if not s.resolver])} domain(s), "
            f"{len(results)} result(s).</p></header>"
-           '<nav class="screen-only"><a href="#summary">Summary</a><a href="#matrix">Domains by area</a>'
+           '<nav class="screen-only"><a href="#summary">Summary</a>'
+           + ('<a href="#changes">Changes against live DNS</a>' if any(r.get("change") for r in results) else "")
+           + '<a href="#matrix">Domains by area</a>'
            '<a href="#checks">Checks</a><a href="#findings">Findings by domain</a>'
            + ('<a href="#shared">Shared DNS answers</a>' if any(u > 1 for u in evidence.users) else "")
            + "</nav>\n")
     yield from _summary(document)
+    yield from _changes(results)
     yield from _matrix(subjects, areas)
     yield from _catalog(results)
     yield ('<section id="findings"><h2>Findings by domain</h2><p class="note">Each check with its verdict and the '

@@ -53,7 +53,8 @@ def row_cells(record: dict | None) -> list[str]:
         f'<td class="col-check">{escape(record["check"])}</td>',
         f'<td class="col-severity">{escape(record["severity"])}</td>',
         f'<td class="col-reference">{reference_html(record["reference"])}</td>',
-        f'<td class="col-message">{verdict_html(record["outcome"])}: {escape(record["message"])}</td>',
+        f'<td class="col-message">{verdict_html(record["outcome"])}'
+        f'{" [" + escape(record["change"]) + "]" if record.get("change") else ""}: {escape(record["message"])}</td>',
     ]
 
 

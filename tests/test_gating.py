@@ -5,7 +5,10 @@ import re
 import shutil
 from pathlib import Path
 
+import jsonschema
 import pytest
+
+import mailtests
 
 pytest_plugins = ["pytester"]
 
@@ -65,6 +68,20 @@ def test_each_result_is_marked_against_live_dns(gate, pytester):
     assert results[("no-mx.com", "mx.present")]["change"] == "still failing"
     assert results[("healthy.com", "spf.present")]["change"] == "unchanged"
     assert run.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_the_reports_show_the_regressions_first(gate, pytester):
+    propose(pytester.path, {"healthy.com": [BREAK_MX], "mx-noaddr.com": [FIX_MX]})
+    gate("--compare-live")
+    reports = pytester.path / "reports"
+    schema = json.loads((Path(mailtests.__file__).parent / "data" / "results.schema.json").read_text("utf-8"))
+    jsonschema.validate(json.loads((reports / "results.json").read_text("utf-8")), schema)
+    page = (reports / "audit.html").read_text(encoding="utf-8")
+    changes = page[page.index('id="changes"'):page.index('id="matrix"')]
+    assert changes.index("regression") < changes.index("fixed")
+    assert "healthy.com" in changes and "mx.resolve" in changes
+    matrix = page[page.index('id="matrix"'):page.index('id="checks"')]
+    assert matrix.index("healthy.com") < matrix.index("no-mx.com")  # the regressed domain leads
 
 
 def test_a_regression_names_the_zone_file_line_that_caused_it(gate, pytester):
