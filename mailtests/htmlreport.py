@@ -59,12 +59,21 @@ def row_cells(record: dict | None) -> list[str]:
 
 
 _writing = False  # whether this run writes an HTML report (--html): else the hooks below do nothing
+_config: pytest.Config | None = None
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Called when the plugin registers this module (pytest_configure is historic)."""
-    global _writing
+    global _writing, _config
     _writing = bool(config.getoption("htmlpath", None))
+    _config = config
+
+
+def _with_evidence(record: dict) -> bool:
+    """Every row carries its evidence, except passes and skips of a large run (audit.html has all of it):
+    pytest-html keeps each row's HTML in memory and its page slows down with every row."""
+    run = _config.stash.get(RUN_KEY, None) if _config is not None else None
+    return record["outcome"] not in ("pass", "skip") or not getattr(run, "large", False)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -76,7 +85,8 @@ def pytest_runtest_logreport(report: pytest.TestReport):
             from pytest_html import extras
 
             setattr(report, RECORD_ATTR, record)
-            report.extras = [*getattr(report, "extras", []), extras.html(record_html(record))]
+            if _with_evidence(record):
+                report.extras = [*getattr(report, "extras", []), extras.html(record_html(record))]
     return (yield)
 
 

@@ -7,6 +7,9 @@ compliance tests in :mod:`mailtests.suite` are collected.
 
 from __future__ import annotations
 
+import gc
+import os
+import shlex
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +24,10 @@ from .session import Engine, Settings, SettingsError
 RESULT_KEY = pytest.StashKey[Result]()
 RUN_KEY = pytest.StashKey["Run"]()
 RECORD_PROPERTY = "mailtests_result"
+#: Above this many compliance tests the run reports failures as the mailtests summary does (one line each):
+#: ``--tb=no -rN`` unless the user chose ``--tb``/``-r``. pytest 9.2's failure summary is quadratic in the
+#: number of reports (pytest issue 13360); its tracebacks repeat the mailtests summary's messages.
+QUIET_ABOVE = 1000
 
 _current_run: Run | None = None  # pytest_runtest_logreport gets no config: the run of the current session
 
@@ -37,6 +44,7 @@ class Run:
     dns_stats: dict[str, int] = field(default_factory=lambda: {"sent": 0, "cached": 0})
     results_path: Path | None = None
     document: dict | None = None  # the results document once written: htmlreport reads its metadata
+    large: bool = False  # more than QUIET_ABOVE compliance tests: the heavy per-test outputs are trimmed
 
     def get_settings(self) -> Settings:
         if self.settings is None:
@@ -147,6 +155,30 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         pytest.exit(f"resolver.reachable: {message}", returncode=pytest.ExitCode.INTERRUPTED)
     if not session.config.getoption("no_warmup"):
         engine.warm_up(pairs)
+    if len(pairs) > QUIET_ABOVE:
+        run.large = True
+        _quiet(session.config)
+    # The run's answers and results live until the end: move them out of the collector's way (later full
+    # collections, and pytest's gc.collect() at exit, no longer walk them).
+    gc.collect()
+    gc.freeze()
+
+
+def _chose(config: pytest.Config, *flags: str) -> bool:
+    """True when the command line, PYTEST_ADDOPTS or the ini file's addopts give one of the flags."""
+    args = [*config.invocation_params.args, *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")),
+            *config.getini("addopts")]
+    return any(a == f or a.startswith(f + "=") or (len(f) == 2 and a.startswith(f) and not a.startswith("--"))
+               for a in map(str, args) for f in flags)
+
+
+def _quiet(config: pytest.Config) -> None:
+    """``--tb=no -rN`` for a large run, where the user did not choose a traceback style or report chars."""
+    if not _chose(config, "--tb"):
+        config.option.tbstyle = "no"
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and not _chose(config, "-r"):
+        reporter.reportchars = ""
 
 
 @pytest.fixture

@@ -98,7 +98,7 @@ def test_full_file_loads_into_dataclasses(tmp_path: Path) -> None:
 def test_defaults() -> None:
     cfg = parse_config("domains: [example.com]\n", Path("domains.yaml"))
     assert cfg.resolvers == () and cfg.fallback_resolvers == ()  # () = the system's resolvers
-    assert (cfg.timeout, cfg.latency_threshold, cfg.concurrency, cfg.offline, cfg.zones) == (2.0, 1.0, 64, False, ())
+    assert (cfg.timeout, cfg.latency_threshold, cfg.concurrency, cfg.offline, cfg.zones) == (2.0, 1.0, 16, False, ())
     assert cfg.dnsbl == DEFAULT_DNSBL == (
         Blocklist("bl.spamcop.net", "ip"), Blocklist("list.dnswl.org", "ip", allowlist=True),
     )

@@ -129,6 +129,14 @@ class Answer:
 
     # -- evidence --------------------------------------------------------------
     def to_dict(self) -> dict:
+        """The answer as results.json has it; made once, so every record citing the answer shares one dict
+        (read-only: the run asks each question once, and 1,000 domains cite 8,700 answers 112,000 times)."""
+        found = self.__dict__.get("_as_dict")
+        if found is None:
+            found = self.__dict__["_as_dict"] = self._to_dict()
+        return found
+
+    def _to_dict(self) -> dict:
         return {
             "name": self.qname.to_text(),
             "type": self.rdtype,

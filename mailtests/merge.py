@@ -1,0 +1,116 @@
+"""Merge the results.json of several shards of one audit into one results.json and audit.html.
+
+A large audit can be split across CI machines (pytest-split: ``--splits N --group K``),
+each shard writing its own ``results.json`` (``--reports DIR``). The merged document
+is what a single run of the whole suite would have written: the records of every
+shard, the run's metadata combined (earliest start, latest finish, union of resolvers
+and zone files, summed DNS statistics), and one exit code for CI.
+
+Shards of different domains files (SHA-256) or that both hold a (domain, check)
+record cannot come from one audit: the merge refuses them with one line and exit
+code 2, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .audit_html import write_audit_html
+from .results import SCHEMA_VERSION, results_document, write_results
+
+#: Exit codes, as pytest's: all passed, some failed, and (for the merge) unusable input.
+OK, FAILED, USAGE = 0, 1, 2
+FAILING = frozenset({"fail", "error"})
+
+
+class MergeError(Exception):
+    """Shards that cannot be merged; the message is one line."""
+
+
+def load_shard(path: Path) -> dict:
+    """One shard's results document, checked for the keys the merge reads."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise MergeError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MergeError(f"{path}: not a results.json document: {exc}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("run"), dict) or not isinstance(
+            document.get("results"), list):
+        raise MergeError(f"{path}: not a results.json document (no `run` and `results`)")
+    if document.get("schema_version") != SCHEMA_VERSION:
+        raise MergeError(f"{path}: schema_version {document.get('schema_version')!r}, this mailtests reads "
+                         f"{SCHEMA_VERSION}")
+    return document
+
+
+def _union(values: list[list[str]]) -> list[str]:
+    return list(dict.fromkeys(v for vs in values for v in vs))
+
+
+def merge_run(runs: list[dict], paths: list[Path]) -> dict:
+    """The merged run metadata (``exitstatus`` is set by :func:`merge_documents`)."""
+    first = runs[0]
+    digests = {r.get("domains_file_sha256") for r in runs}
+    if len(digests) > 1:
+        shown = ", ".join(f"{p} {str(r.get('domains_file_sha256'))[:12]}" for p, r in zip(paths, runs, strict=True))
+        raise MergeError(f"shards of different domains files (SHA-256 {shown}): merge shards of one audit only")
+    fail_ons = {r.get("fail_on", "any") for r in runs}
+    if len(fail_ons) > 1:
+        raise MergeError(f"shards ran with different --fail-on ({', '.join(sorted(fail_ons))})")
+    stats: dict[str, int] = {}
+    for r in runs:
+        for key, n in (r.get("dns_questions") or {}).items():
+            stats[key] = stats.get(key, 0) + int(n)
+    started = [r["started"] for r in runs if r.get("started")]
+    finished = [r["finished"] for r in runs if r.get("finished")]
+    return {
+        **first,
+        # ISO 8601 UTC texts of one format ("...Z"): the text order is the time order
+        "started": min(started) if started else "",
+        "finished": max(finished) if finished else "",
+        "resolvers": _union([r.get("resolvers") or [] for r in runs]),
+        "zone_files": _union([r.get("zone_files") or [] for r in runs]),
+        "dns_questions": stats,
+        "shards": [str(p) for p in paths],
+    }
+
+
+def exit_code(records: list[dict], fail_on: str = "any") -> int:
+    """0 when nothing fails, else 1. With ``fail_on="regression"`` only regressions that fail or err count
+    (records that carry ``change``, from ``--compare-live``); as a single run's pytest exit code would be."""
+    regression_only = fail_on == "regression" and any("change" in r for r in records)
+    for r in records:
+        if r.get("outcome") in FAILING and (not regression_only or r.get("change") == "regression"):
+            return FAILED
+    return OK
+
+
+def merge_documents(documents: list[dict], paths: list[Path]) -> dict:
+    """One results document from the shards' documents; raises :class:`MergeError` when they do not fit."""
+    if not documents:
+        raise MergeError("no shard to merge")
+    run = merge_run([d["run"] for d in documents], paths)
+    seen: dict[tuple[str, str], Path] = {}
+    records: list[dict] = []
+    for path, document in zip(paths, documents, strict=True):
+        for record in document["results"]:
+            key = (record.get("domain"), record.get("check"))
+            if key in seen:
+                raise MergeError(f"{key[1]} [{key[0]}] is in both {seen[key]} and {path}: shards must not overlap")
+            seen[key] = path
+            records.append(record)
+    run["exitstatus"] = exit_code(records, run.get("fail_on", "any"))
+    return results_document(run, records)
+
+
+def merge(out_dir: Path, shard_paths: list[Path]) -> tuple[dict, int]:
+    """Merge the shard files, write ``out_dir/results.json`` and ``out_dir/audit.html``; return the document and
+    the exit code."""
+    paths = [Path(p) for p in shard_paths]
+    document = merge_documents([load_shard(p) for p in paths], paths)
+    out = Path(out_dir)
+    write_results(out / "results.json", document)
+    write_audit_html(out / "audit.html", document)
+    return document, document["run"]["exitstatus"]
