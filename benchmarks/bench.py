@@ -1,0 +1,556 @@
+"""The mailtests benchmark: the suite on N generated lab domains, its floors, checkdmarc, reports, latency.
+
+Run it as root with ``benchmarks/run`` (see benchmarks/RESULTS.md): it generates the
+domains (benchmarks/generate.py), starts the DNS lab with them in a private network
+namespace (benchmarks/benchlab.py), measures each figure as a subprocess, prints one
+row per figure and the targets met or missed, and where a target is missed, where the
+time goes (the run's phases; with py-spy installed, a GIL profile of the run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import dns.flags
+import dns.message
+import dns.query
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from benchlab import BenchLab  # noqa: E402
+from generate import RESOLVER, generate  # noqa: E402
+from phases import phase_table  # noqa: E402
+
+PROXY = "127.53.0.54"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHECKDMARC_VENV = HERE / ".venv-checkdmarc"
+TIME_KEYS = frozenset({"time_ms", "elapsed_ms", "ttl"})
+#: Every row the benchmark prints, in order (the quick mode prints them all too).
+ROWS = (
+    "suite, 1 domain", "suite, N domains, cold resolver", "suite, N domains", "suite, N domains, -n 2",
+    "suite, N domains, --tb=no -rN", "suite, N domains, -p no:html", "pytest floor (empty bodies)",
+    "pytest floor (same outcomes)", "pytest floor (empty bodies, -p no:html)", "DNS floor, sequential",
+    "DNS floor, 64 threads",
+    "suite, -m 'ns or mx or spf'", "checkdmarc, SPF+MX+NS", "suite via 30 ms proxy", "checkdmarc via 30 ms proxy",
+    "results.json", "audit.html", "report.html", "Chromium, blank page", "Chromium, audit.html",
+    "Chromium, report.html",
+)
+
+
+@dataclass
+class Row:
+    """One printed figure."""
+
+    name: str
+    wall: float | None = None
+    cpu: float | None = None
+    rss_mib: float | None = None
+    per: int = 0  # domains the figure is per (0: none)
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def cells(self) -> list[str]:
+        def f(v: float | None, fmt: str) -> str:
+            return "-" if v is None else format(v, fmt)
+
+        per = f"{self.wall / self.per * 1000:.2f}" if self.wall is not None and self.per else "-"
+        return [self.name, f(self.wall, ".2f"), f(self.cpu, ".2f"), f(self.rss_mib, ".0f"), per, self.note]
+
+
+HEAD = ["figure", "wall s", "CPU s", "peak RSS MiB", "ms/domain", "notes"]
+
+
+def table(rows: list[Row]) -> str:
+    """A Markdown table of the rows."""
+    lines = ["| " + " | ".join(HEAD) + " |", "|" + "|".join("---" for _ in HEAD) + "|"]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r.cells()) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+@dataclass
+class Measured:
+    wall: float
+    cpu: float
+    rss_mib: float
+    returncode: int
+    stdout: str
+
+
+def measure(cmd: list[str], cwd: Path, env: dict | None = None, timeout: float = 3600) -> Measured:
+    """Run a command; its wall time, CPU time (user + system, children included) and peak RSS.
+
+    The peak RSS comes from GNU time (``/usr/bin/time``) where installed: a child forked
+    from this (large) process would report this process's RSS as its own high-water mark
+    (Linux keeps ``maxrss`` across exec), ``time`` forks the command from a small process.
+    """
+    out = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - read after the process ends
+    gnu_time = Path("/usr/bin/time")
+    stats = Path(tempfile.mktemp(prefix="bench-time-"))
+    argv = [str(gnu_time), "-o", str(stats), "-f", "%M %U %S", *cmd] if gnu_time.exists() else cmd
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT,
+                            text=True)
+    deadline = started + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            proc.kill()
+        time.sleep(0.01)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    rss, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+    if stats.exists():
+        last = stats.read_text().strip().splitlines()[-1].split()
+        stats.unlink()
+        if len(last) == 3 and last[0].isdigit():
+            rss, cpu = int(last[0]) / 1024, float(last[1]) + float(last[2])
+    out.seek(0)
+    return Measured(wall, cpu, rss, proc.returncode, out.read())
+
+
+def strip_times(value):
+    """A record without what changes from run to run: times, the resolver's counting-down TTLs and the order of
+    the records of an RRset (Unbound rotates it)."""
+    if isinstance(value, dict):
+        found = {k: strip_times(v) for k, v in value.items() if k not in TIME_KEYS}
+        if isinstance(found.get("records"), list):
+            found["records"] = sorted(found["records"], key=lambda r: json.dumps(r, sort_keys=True))
+        return found
+    if isinstance(value, list):
+        return [strip_times(v) for v in value]
+    return value
+
+
+def comparable(records: list[dict]) -> list:
+    """Records to compare across runs; resolver health by outcome only (its messages carry timings)."""
+    return [(r["domain"], r["check"], r["outcome"]) if r["check"].startswith("resolver.") else strip_times(r)
+            for r in records]
+
+
+def unique_questions(document: dict) -> set[tuple]:
+    """The distinct questions behind the evidence: (name, type) asked of the resolver, (server, name, type)
+    asked of a name server directly. Resolver health asks the resolver itself, outside the run's cache."""
+    found: set[tuple] = set()
+    resolvers = {f"{r}" for r in document["run"].get("resolvers") or []}
+    for r in document["results"]:
+        if r["check"].startswith("resolver."):
+            continue
+        for a in r["evidence"]:
+            if a["server"] in resolvers:
+                found.add(("", a["name"], a["type"]))
+            else:
+                found.add((a["server"], a["name"], a["type"]))
+    return found
+
+
+def ask_one(question: tuple) -> bool:
+    """One question as the suite asks it: to the resolver with RD, or to a name server without."""
+    server, name, rdtype = question
+    query = dns.message.make_query(name, rdtype, use_edns=0, payload=1232)
+    address, port = RESOLVER, 53
+    if server:
+        address, _, p = server.rpartition(":")
+        address, port = address.strip("[]"), int(p)
+        query.flags &= ~dns.flags.RD
+    try:
+        dns.query.udp_with_fallback(query, address, timeout=2, port=port)
+        return True
+    except Exception:
+        return False
+
+
+def dns_floor(questions: list[tuple], threads: int) -> tuple[float, float, int]:
+    """Wall and CPU seconds to ask every question once (sequentially, or with a thread pool); answered count."""
+    c0, t0 = time.process_time(), time.perf_counter()
+    if threads <= 1:
+        ok = sum(map(ask_one, questions))
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            ok = sum(pool.map(ask_one, questions))
+    return time.perf_counter() - t0, time.process_time() - c0, ok
+
+
+FLOOR_TEST = '''\
+"""Throwaway: the suite's items with empty bodies (benchmarks/bench.py, pytest floor)."""
+import json, pathlib, pytest
+PLAN = json.loads(pathlib.Path(__file__).with_name("plan.json").read_text())
+
+def make(check, outcomes):
+    subjects = list(outcomes)
+    @pytest.mark.parametrize("subject", subjects, ids=subjects)
+    def test(subject):
+        o = outcomes[subject]
+        if o == "skip":
+            pytest.skip("skipped")
+        assert o not in ("fail", "error"), "failed"
+    test.__name__ = "test_" + check.replace(".", "_").replace("-", "_")
+    return test
+
+for _check, _outcomes in PLAN.items():
+    globals()["test_" + _check.replace(".", "_").replace("-", "_")] = make(_check, _outcomes)
+'''
+
+
+def write_floor(folder: Path, records: list[dict], same_outcomes: bool) -> Path:
+    """A test file with one empty test per (subject, check) of the run: all passing, or with the run's outcomes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    plan: dict[str, dict[str, str]] = {}
+    for r in records:
+        plan.setdefault(r["check"], {})[r["domain"]] = r["outcome"] if same_outcomes else "pass"
+    (folder / "plan.json").write_text(json.dumps(plan))
+    (folder / "test_floor.py").write_text(FLOOR_TEST)
+    return folder / "test_floor.py"
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def chromium_load(browser: str, path: Path | None, timeout: float) -> float | None:
+    """Wall seconds of one headless Chromium ``--dump-dom`` of a page (None: it failed or timed out)."""
+    with tempfile.TemporaryDirectory() as profile:
+        url = path.as_uri() if path else "about:blank"
+        started = time.perf_counter()
+        try:
+            subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout, check=True)
+        except (subprocess.TimeoutExpired, subprocess.CalledProcessError):
+            return None
+        return time.perf_counter() - started
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal"))) / 1024 / 1024
+    return (f"{cpu}, {len(os.sched_getaffinity(0))} cores, {mem:.0f} GiB RAM, {platform.system()} "
+            f"{platform.release()}, Python {platform.python_version()}, "
+            f"{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
+
+
+def load() -> str:
+    return Path("/proc/loadavg").read_text().split(" ", 3)[0]
+
+
+class Bench:
+    """One benchmark: the generated domains, the lab, and the rows measured so far."""
+
+    def __init__(self, args: argparse.Namespace, work: Path) -> None:
+        self.args = args
+        self.work = work
+        self.n = args.domains_count
+        self.rows: list[Row] = []
+        self.targets: list[tuple[str, bool, str]] = []
+        self.python = sys.executable
+
+    # -- running the suite ------------------------------------------------------------------
+    def suite(self, name: str, domains: Path, *extra: str, per: int, resolver: str = RESOLVER,
+              reports: str | None = None, phases: bool = False) -> tuple[Row, dict | None, Measured]:
+        out = self.work / (reports or re.sub(r"\W+", "-", name).strip("-"))
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        cmd = [self.python, "-m", "pytest", "--pyargs", "mailtests", "-p", "no:cacheprovider", "--domains",
+               str(domains), "--resolver", resolver, "--reports", str(out), "--tb=short"]
+        if "-p" not in extra or "no:html" not in extra:
+            cmd += [f"--html={out / 'report.html'}", "--self-contained-html"]
+        env = {"PYTHONPATH": str(HERE), "MAILTESTS_BENCH_PHASES": str(out / "phases.json"),
+               "MAILTESTS_BENCH_T0": repr(time.time())}
+        cmd += ["-p", "phases"] if phases else []
+        cmd += list(extra)
+        env["MAILTESTS_BENCH_T0"] = repr(time.time())
+        m = measure(cmd, self.work, env)
+        (out / "stdout.txt").write_text(m.stdout)
+        results = out / "results.json"
+        document = json.loads(results.read_text()) if results.exists() else None
+        note = f"exit {m.returncode}"
+        if document:
+            stats = document["run"].get("dns_questions", {})
+            note += (f"; {len(document['results'])} results {document['summary']}; DNS sent {stats.get('sent')}, "
+                     f"cached {stats.get('cached')}")
+        row = Row(name, m.wall, m.cpu, m.rss_mib, per, note)
+        self.add(row)
+        return row, document, m
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+        print(" | ".join(row.cells()) + f"   [load {load()}]", flush=True)
+
+    def target(self, what: str, ok: bool, detail: str) -> None:
+        self.targets.append((what, ok, detail))
+
+    # -- the whole benchmark ------------------------------------------------------------------------
+    def run(self) -> None:
+        n = self.n
+        gen = self.work / "gen"
+        t = time.perf_counter()
+        world = generate(gen, n)
+        print(f"generated {n} domains ({len(world.zones)} zones, {len(world.defects)} with defects) in "
+              f"{time.perf_counter() - t:.1f} s", flush=True)
+        domains = gen / "domains.yaml"
+        one = self.work / "one.yaml"
+        healthy = next(e for e in world.entries if e["name"] not in world.defects)
+        one.write_text(f'resolvers: ["{RESOLVER}"]\ndomains:\n  - name: {healthy["name"]}\n'
+                       + (f'    helo: {healthy["helo"]}\n' if "helo" in healthy else ""))
+        lab = BenchLab(gen, extra_addresses=(PROXY,))
+        t = time.perf_counter()
+        lab.start()
+        print(f"lab started in {time.perf_counter() - t:.1f} s (private network namespace)", flush=True)
+        proxy = None
+        try:
+            proxy = self.measure_all(lab, domains, one, world)
+        finally:
+            if proxy is not None:
+                proxy.kill()
+                proxy.wait()
+            lab.stop()
+        self.reports()
+
+    def measure_all(self, lab: BenchLab, domains: Path, one: Path, world) -> subprocess.Popen | None:
+        n, args = self.n, self.args
+        if args.only_main:
+            return self.measure_main(domains, one)
+        self.suite("suite, N domains, cold resolver", domains, per=n, reports="cold")
+        row1, _, _ = self.suite("suite, 1 domain", one, per=1, reports="one")
+        self.target("1 domain, full catalog, whole pytest process < 2 s", row1.wall < 2, f"{row1.wall:.2f} s")
+        main, document, m = self.suite("suite, N domains", domains, per=n, reports="main", phases=True)
+        self.main_dir = self.work / "main"
+        limit = 20 if n <= 1000 else 120
+        if n in (1000, 10000):
+            self.target(f"{n} domains < {limit} s", main.wall < limit, f"{main.wall:.1f} s")
+        if n >= 10000:
+            self.target("peak RSS < 1.5 GiB", main.rss_mib < 1536, f"{main.rss_mib:.0f} MiB")
+        xd, xdoc, _ = self.suite("suite, N domains, -n 2", domains, "-n", "2", per=n, reports="xdist")
+        same = bool(document and xdoc and comparable(document["results"]) == comparable(xdoc["results"]))
+        xd.note += "; results identical to the single-process run" if same else "; RESULTS DIFFER"
+        self.target("-n 2 gives identical results", same, "compared results.json records minus times and TTLs")
+        self.suite("suite, N domains, --tb=no -rN", domains, "--tb=no", "-rN", per=n, reports="tbno")
+        self.suite("suite, N domains, -p no:html", domains, "-p", "no:html", per=n, reports="nohtml")
+        records = document["results"] if document else []
+        floor = self.floor("pytest floor (empty bodies)", records, same_outcomes=False)
+        self.floor("pytest floor (same outcomes)", records, same_outcomes=True)
+        self.floor("pytest floor (empty bodies, -p no:html)", records, same_outcomes=False, html=False)
+        questions = sorted(unique_questions(document)) if document else []
+        seq = dns_floor(questions, 1)
+        self.add(Row("DNS floor, sequential", seq[0], seq[1], None, n,
+                     f"{len(questions)} unique questions, {seq[2]} answered"))
+        par = dns_floor(questions, 64)
+        self.add(Row("DNS floor, 64 threads", par[0], par[1], None, n,
+                     f"{len(questions)} unique questions, {par[2]} answered"))
+        bound = 1.5 * (floor.wall + par[0])
+        self.target("suite <= 1.5 x (pytest floor + DNS floor)", main.wall <= bound,
+                    f"{main.wall:.1f} s vs 1.5 x ({floor.wall:.1f} + {par[0]:.1f}) = {bound:.1f} s")
+        sent = (document or {}).get("run", {}).get("dns_questions", {}).get("sent")
+        self.target("each (name, type) asked once: sent == unique questions", sent == len(questions),
+                    f"sent {sent}, unique questions in the evidence {len(questions)}")
+        shared, _, _ = self.suite("suite, -m 'ns or mx or spf'", domains, "-m", "ns or mx or spf", per=n,
+                                  reports="shared")
+        sample = world.entries[: min(n, args.checkdmarc_sample)]
+        names = self.work / "checkdmarc-domains.txt"
+        names.write_text("\n".join(e["name"] for e in sample) + "\n")
+        cd = self.checkdmarc("checkdmarc, SPF+MX+NS", names, RESOLVER, len(sample))
+        if cd is not None and cd.wall:
+            ratio = (cd.wall / cd.per) / (shared.wall / n)
+            self.target(">= 10x faster than checkdmarc per domain on shared work", ratio >= 10,
+                        f"{ratio:.1f}x ({shared.wall / n * 1000:.1f} vs {cd.wall / cd.per * 1000:.1f} ms/domain)")
+        proxy = subprocess.Popen([self.python, str(HERE / "latency_proxy.py"), "--listen", PROXY, "--upstream",
+                                  RESOLVER, "--delay-ms", str(args.latency_ms)], stdout=subprocess.DEVNULL)
+        time.sleep(0.5)
+        lat_n = min(n, 1000)
+        lat_domains = domains if lat_n == n else self.subset(domains, world, lat_n)
+        lat, _, _ = self.suite("suite via 30 ms proxy", lat_domains, per=lat_n, resolver=PROXY, reports="latency")
+        if lat_n == 1000:
+            self.target("1,000 domains through 30 ms latency < 30 s", lat.wall < 30, f"{lat.wall:.1f} s")
+        lat_names = self.work / "checkdmarc-latency.txt"
+        lat_names.write_text("\n".join(e["name"] for e in sample[: args.checkdmarc_latency_sample]) + "\n")
+        self.checkdmarc("checkdmarc via 30 ms proxy", lat_names, PROXY,
+                        min(len(sample), args.checkdmarc_latency_sample))
+        return proxy
+
+    def measure_main(self, domains: Path, one: Path) -> None:
+        """--only-main: the 1-domain run and the N-domain run with its phases, for the big run."""
+        n = self.n
+        row1, _, _ = self.suite("suite, 1 domain", one, per=1, reports="one")
+        self.target("1 domain, full catalog, whole pytest process < 2 s", row1.wall < 2, f"{row1.wall:.2f} s")
+        main, document, _ = self.suite("suite, N domains", domains, per=n, reports="main", phases=True)
+        self.main_dir = self.work / "main"
+        limit = 20 if n <= 1000 else 120
+        self.target(f"{n} domains < {limit} s", main.wall < limit, f"{main.wall:.1f} s")
+        self.target("peak RSS < 1.5 GiB", main.rss_mib < 1536, f"{main.rss_mib:.0f} MiB")
+        questions = unique_questions(document) if document else set()
+        sent = (document or {}).get("run", {}).get("dns_questions", {}).get("sent")
+        self.target("each (name, type) asked once: sent == unique questions", sent == len(questions),
+                    f"sent {sent}, unique questions in the evidence {len(questions)}")
+
+    def subset(self, domains: Path, world, count: int) -> Path:
+        path = self.work / f"domains-{count}.yaml"
+        lines = domains.read_text().splitlines()
+        cut = next(i for i, line in enumerate(lines) if line.strip() == f"- name: {world.entries[count]['name']}")
+        path.write_text("\n".join(lines[:cut]) + "\n")
+        return path
+
+    def floor(self, name: str, records: list[dict], same_outcomes: bool, html: bool = True) -> Row:
+        folder = self.work / re.sub(r"\W+", "-", name).strip("-")
+        test = write_floor(folder, records, same_outcomes)
+        out = folder / "report.html"
+        report = [f"--html={out}", "--self-contained-html"] if html else ["-p", "no:html"]
+        m = measure([self.python, "-m", "pytest", str(test), "-p", "no:cacheprovider", "-p", "no:mailtests",
+                     "--rootdir", str(folder), "-c", os.devnull, *report, "--tb=short", "-q"], folder)
+        row = Row(name, m.wall, m.cpu, m.rss_mib, self.n, f"{len(records)} items, pytest-html {'on' if html else 'off'}"
+                                                            f", exit {m.returncode}")
+        self.add(row)
+        return row
+
+    def checkdmarc(self, name: str, names: Path, nameserver: str, count: int) -> Row | None:
+        python = CHECKDMARC_VENV / "bin" / "python"
+        if not python.exists():
+            self.add(Row(name, note=f"not measured: no {python} (benchmarks/run --setup installs checkdmarc)"))
+            return None
+        m = measure([str(python), str(HERE / "checkdmarc_driver.py"), str(names), "--nameserver", nameserver],
+                    self.work)
+        info = json.loads(m.stdout.strip().splitlines()[-1]) if m.returncode == 0 else {}
+        row = Row(name, m.wall, m.cpu, m.rss_mib, count,
+                  f"{count} domains (a sample), sequential as checkdmarc runs; loop {info.get('seconds', 0):.2f} s; "
+                  f"exit {m.returncode}")
+        self.add(row)
+        return row
+
+    # -- reports and Chromium ------------------------------------------------------------------------
+    def reports(self) -> None:
+        main = getattr(self, "main_dir", self.work / "main")
+        for name in ("results.json", "audit.html", "report.html"):
+            path = main / name
+            self.add(Row(name, note=f"{path.stat().st_size / 1e6:.1f} MB" if path.exists() else "missing"))
+        browser = None if self.args.no_browser else chromium()
+        pages = [("Chromium, blank page", None), ("Chromium, audit.html", main / "audit.html"),
+                 ("Chromium, report.html", main / "report.html")]
+        for name, path in pages[: 2 if self.args.only_main else 3]:
+            if browser is None:
+                self.add(Row(name, note="not measured (no chromium, or --no-browser)"))
+                continue
+            took = chromium_load(browser, path, self.args.browser_timeout)
+            self.add(Row(name, took, note="--dump-dom" if took is not None
+                         else f"failed or > {self.args.browser_timeout:.0f} s"))
+
+    def profile(self) -> str:
+        """Where the time goes: the main run's phases, and a GIL profile (py-spy) of a run when installed."""
+        lines = []
+        marks_path = self.work / "main" / "phases.json"
+        main = next((r for r in self.rows if r.name == "suite, N domains"), None)
+        if marks_path.exists() and main is not None and main.wall:
+            lines.append("Phases of the run 'suite, N domains' (wall seconds):")
+            for phase, seconds in phase_table(json.loads(marks_path.read_text()), main.wall):
+                lines.append(f"  {seconds:8.2f}  {phase}")
+        return "\n".join(lines)
+
+
+def py_spy() -> str | None:
+    """py-spy beside this Python (the venv's), else on PATH."""
+    return shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+
+
+def py_spy_summary(raw: Path, top: int = 25) -> str:
+    """The functions holding the GIL most (inclusive), from py-spy's raw (collapsed) output."""
+    inclusive: Counter = Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        n = int(count)
+        total += n
+        for frame in dict.fromkeys(re.sub(r":\d+\)", ")", f) for f in stack.split(";")):
+            inclusive[frame] += n
+    skip = ("pluggy/", "threading.py", "concurrent/futures", "<module>", "_pytest/config/__init__.py", "wrap_session",
+            "pytest_cmdline_main", "_pytest/main.py")
+    rows = [(k, v) for k, v in inclusive.most_common() if not any(s in k for s in skip)][:top]
+    return "\n".join(f"  {100 * v / max(total, 1):5.1f}%  {k}" for k, v in rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--domains-count", type=int, default=1000, help="how many domains (default 1,000)")
+    parser.add_argument("--quick", action="store_true", help="a small run that prints every row: 20 domains, "
+                        "no profile, small checkdmarc samples")
+    parser.add_argument("--latency-ms", type=float, default=30.0)
+    parser.add_argument("--checkdmarc-sample", type=int, default=200,
+                        help="domains checkdmarc checks (sequential: it is slow; per-domain figures compare)")
+    parser.add_argument("--checkdmarc-latency-sample", type=int, default=50)
+    parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--browser-timeout", type=float, default=300.0)
+    parser.add_argument("--no-profile", action="store_true", help="no py-spy profile when a target is missed")
+    parser.add_argument("--only-main", action="store_true", help="only the 1-domain and N-domain suite runs, "
+                        "report sizes and Chromium on audit.html (for --domains-count 10000)")
+    parser.add_argument("--work", type=Path, help="keep everything here (default: a temporary folder)")
+    parser.add_argument("--markdown", type=Path, help="also write the table to this file")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.domains_count = 20 if args.domains_count == 1000 else args.domains_count
+        args.checkdmarc_sample, args.checkdmarc_latency_sample, args.no_profile = 10, 5, True
+        args.browser_timeout = min(args.browser_timeout, 60)
+    if os.geteuid() != 0:
+        print("benchmarks/run needs root: the DNS lab adds loopback addresses and binds port 53", file=sys.stderr)
+        return 2
+    work = args.work or Path(tempfile.mkdtemp(prefix="mailtests-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {machine()}\nwork folder: {work}", flush=True)
+    print(" | ".join(HEAD), flush=True)
+    bench = Bench(args, work)
+    bench.run()  # the lab starts in a private network namespace: other labs on this host are not disturbed
+    names = [r.name for r in bench.rows]
+    missing = [] if args.only_main else [r for r in ROWS if r not in names]
+    assert not missing, f"rows not printed: {missing}"
+    text = [f"## {bench.n:,} domains\n", f"Machine: {machine()}\n", table(bench.rows), "", "Targets:", ""]
+    text += [f"- {'met' if ok else 'MISSED'}: {what} ({detail})" for what, ok, detail in bench.targets]
+    missed = [t for t in bench.targets if not t[1]]
+    if missed:
+        text += ["", "Where the time goes:", "", "```", bench.profile()]
+        if not args.no_profile and py_spy():
+            text += ["", "GIL profile (py-spy --gil) of 'suite, N domains', inclusive share of samples:",
+                     profile_run(bench, work)]
+        text += ["```"]
+    report = "\n".join(text)
+    print("\n" + report, flush=True)
+    if args.markdown:
+        args.markdown.write_text(report + "\n")
+    return 0
+
+
+def profile_run(bench: Bench, work: Path) -> str:
+    """Run the suite once more under py-spy (GIL samples) with the lab up again, and summarise."""
+    spy = py_spy()
+    assert spy
+    gen = work / "gen"
+    lab = BenchLab(gen, extra_addresses=(PROXY,))
+    lab.start()
+    raw = work / "py-spy.txt"
+    try:
+        out = work / "profiled"
+        shutil.rmtree(out, ignore_errors=True)
+        measure([spy, "record", "--gil", "-r", "100", "-f", "raw", "-o", str(raw), "--", sys.executable, "-m",
+                 "pytest", "--pyargs", "mailtests", "-p", "no:cacheprovider", "--domains", str(gen / "domains.yaml"),
+                 "--resolver", RESOLVER, "--reports", str(out), f"--html={out / 'report.html'}",
+                 "--self-contained-html", "--tb=short", "-q"], work)
+    finally:
+        lab.stop()
+    return py_spy_summary(raw) if raw.exists() else "  (py-spy wrote nothing)"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""The benchmark's tools: the domain generator, and a quick run of benchmarks/run (no timing asserted)."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import dns.name
+import pytest
+
+from mailtests.config import load_config
+from mailtests.dnslayer.zonefiles import ZoneSource
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+from bench import ROWS  # noqa: E402
+from generate import DEFECTS, generate  # noqa: E402
+
+COUNT = 1000
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("gen")
+    return out, generate(out, COUNT)
+
+
+@pytest.fixture(scope="module")
+def zones(world) -> ZoneSource:
+    out, _ = world
+    return ZoneSource([out / "zones"])
+
+
+def test_the_zones_load_and_the_domains_file_is_valid(world, zones: ZoneSource) -> None:
+    out, w = world
+    names = {apex.to_text() for apex in zones.zones}
+    assert names == set(w.zones)
+    config = load_config(out / "domains.yaml")
+    assert [d.name for d in config.domains] == [e["name"] for e in w.entries]
+    views = json.loads((out / "views.json").read_text())
+    assert sorted(z for v in views.values() for z in v["zones"]) == sorted(w.zones)
+    delegated = "".join(p.read_text() for p in (out / "delegations").glob("*.extra"))
+    assert all(f"\n{e['name']}.\t" in delegated for e in w.entries)
+
+
+def test_most_domains_share_a_few_dns_and_mail_providers(world) -> None:
+    _, w = world
+    dns_share = Counter(w.dns_of.values())
+    mail_share = Counter(w.mail_of.values())
+    assert len(dns_share) == 5 and len(mail_share) == 5  # 4 providers each, and self-hosted
+    assert dns_share.most_common(1)[0][1] > COUNT * 0.3 and dns_share["self"] < COUNT * 0.3
+    assert sum(n for p, n in mail_share.items() if p != "self") > COUNT * 0.5 and mail_share["self"] > COUNT * 0.2
+    defects = Counter(d for ds in w.defects.values() for d in ds)
+    assert set(defects) == set(DEFECTS) and 0.02 * COUNT < len(w.defects) < 0.08 * COUNT
+
+
+def answer(zones: ZoneSource, name: str, rdtype: str) -> list[str]:
+    return zones.query(dns.name.from_text(name), rdtype).texts()
+
+
+def test_provider_customers_point_at_shared_hosts_with_nested_spf_and_ptr(world, zones: ZoneSource) -> None:
+    _, w = world
+    domain = next(e["name"] for e in w.entries if w.mail_of[e["name"]] == "mailprov1" and e["name"] not in w.defects)
+    assert answer(zones, domain, "MX") == ["10 mx1.mailprov1.net.", "20 mx2.mailprov1.net."]
+    assert '"v=spf1 include:_spf.mailprov1.net ~all"' in answer(zones, domain, "TXT")
+    tree = answer(zones, "_spf.mailprov1.net", "TXT")[0]
+    assert tree.count("include:_netblocks") == 3
+    (ip,) = answer(zones, "mx1.mailprov1.net", "A")
+    reverse = dns.name.from_text(ipaddress.ip_address(ip).reverse_pointer)
+    assert zones.query(reverse, "PTR").texts() == ["mx1.mailprov1.net."]
+
+
+def test_self_hosted_mail_has_its_own_address_and_ptr_unless_broken(world, zones: ZoneSource) -> None:
+    _, w = world
+    for e in w.entries:
+        name = e["name"]
+        if w.mail_of[name] != "self" or "no-mx" in w.defects.get(name, []):
+            continue
+        addresses = answer(zones, f"mail.{name}", "A")
+        if "mx-noaddr" in w.defects.get(name, []):
+            assert addresses == []
+            continue
+        (ip,) = addresses
+        ptr = zones.query(dns.name.from_text(ipaddress.ip_address(ip).reverse_pointer), "PTR").texts()
+        assert ptr == ([] if "no-ptr" in w.defects.get(name, []) else [f"mail.{name}."])
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not (shutil.which("named") and shutil.which("unbound")),
+                    reason="the benchmark runs the DNS lab: root, bind9 and unbound")
+def test_a_quick_benchmark_prints_every_row(tmp_path: Path) -> None:
+    run = subprocess.run([str(BENCH / "run"), "--domains-count", "20", "--quick", "--no-browser", "--work",
+                          str(tmp_path)], capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "PYTHON": sys.executable})
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    table = [line.split(" | ")[0].lstrip("| ") for line in run.stdout.splitlines() if line.startswith("| ")]
+    assert [r for r in ROWS if r not in table] == []
+    assert "Targets:" in run.stdout
