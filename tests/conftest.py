@@ -7,6 +7,10 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
+from mailtests.audit import Audit
+from mailtests.config import Config, load_config
+from mailtests.dnslayer import DnsLayer, Server, WireSource
+from mailtests.dnslayer.zonefiles import ZoneSource
 from tests.lab.lab import Lab
 
 LAB_KEY = pytest.StashKey[Lab]()
@@ -24,6 +28,25 @@ def lab(pytestconfig: pytest.Config) -> Iterator[Lab]:
         yield the_lab
     finally:
         the_lab.stop()
+
+
+@pytest.fixture(scope="session")
+def lab_config(lab: Lab) -> Config:
+    """The lab's domains file (tests/lab/domains.yaml), loaded."""
+    return load_config(lab.domains_file)
+
+
+@pytest.fixture(scope="session")
+def live(lab: Lab, lab_config: Config) -> Audit:
+    """The lab domains through the lab resolver (Unbound), the name servers asked directly."""
+    return Audit(DnsLayer(WireSource([Server(*lab.resolver)], timeout=2)), lab_config)
+
+
+@pytest.fixture(scope="session")
+def files(lab: Lab, lab_config: Config) -> Audit:
+    """The lab domains from the lab's zone files (zone-file mode), the lab resolver for names outside them."""
+    layer = DnsLayer(WireSource([Server(*lab.resolver)], timeout=2), ZoneSource([lab.zone_dir]))
+    return Audit(layer, lab_config)
 
 
 @pytest.hookimpl(wrapper=True)

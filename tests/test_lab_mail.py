@@ -18,7 +18,6 @@ import pytest
 from mailtests.audit import Audit
 from mailtests.config import load_config
 from mailtests.dnslayer import DnsLayer, Server, WireSource
-from mailtests.dnslayer.zonefiles import ZoneSource
 from mailtests.result import Outcome
 
 P, F, W, S = Outcome.PASS, Outcome.FAIL, Outcome.WARN, Outcome.SKIP
@@ -76,24 +75,6 @@ MESSAGES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def config(lab):
-    return load_config(lab.domains_file)
-
-
-@pytest.fixture(scope="module")
-def live(lab, config) -> Audit:
-    """The lab domains through the lab resolver."""
-    return Audit(DnsLayer(WireSource([Server(*lab.resolver)], timeout=2)), config)
-
-
-@pytest.fixture(scope="module")
-def files(lab, config) -> Audit:
-    """The lab domains from the zone files (zone-file mode), the lab resolver for names outside them."""
-    layer = DnsLayer(WireSource([Server(*lab.resolver)], timeout=2), ZoneSource([lab.zone_dir]))
-    return Audit(layer, config)
-
-
 def outcomes(audit: Audit, domain: str) -> dict[str, Outcome]:
     return {check_id: audit.result(domain, check_id).outcome for check_id in MAIL_CHECKS}
 
@@ -108,8 +89,8 @@ def lab_domains() -> list[str]:
     return [entry.name for entry in load_config(DOMAINS_FILE).domains]
 
 
-def test_every_broken_domain_is_a_lab_domain(config):
-    assert set(BROKEN) <= {entry.name for entry in config.domains}
+def test_every_broken_domain_is_a_lab_domain(lab_config):
+    assert set(BROKEN) <= {entry.name for entry in lab_config.domains}
 
 
 @pytest.mark.parametrize("domain", lab_domains())
@@ -128,9 +109,9 @@ def test_zone_files_give_the_same_outcomes(files, domain):
     assert outcomes(files, domain) == expected(domain)
 
 
-def test_hostile_domains_are_judged_quickly(lab, config):
+def test_hostile_domains_are_judged_quickly(lab, lab_config):
     """A CNAME loop, 253-character names and a 5 KB TXT RRset: clear findings, no hang (a fresh cache)."""
-    audit = Audit(DnsLayer(WireSource([Server(*lab.resolver)], timeout=2)), config)
+    audit = Audit(DnsLayer(WireSource([Server(*lab.resolver)], timeout=2)), lab_config)
     started = time.monotonic()
     for domain in ("cname-loop.com", "long-names.com", "huge-txt.com", "markup.com"):
         for check_id in MAIL_CHECKS:
@@ -164,10 +145,11 @@ def test_ptr_evidence_and_sending_ips_are_recorded(live):
 
 
 @pytest.mark.parametrize("check_id", PTR + ("helo.matches-ptr",))
-def test_without_listed_ips_the_mx_hosts_are_assumed_and_the_report_says_so(lab, config, check_id):
-    entries = tuple(dataclasses.replace(e, sending_ips=()) if e.name == "healthy.com" else e for e in config.domains)
+def test_without_listed_ips_the_mx_hosts_are_assumed_and_the_report_says_so(lab, lab_config, check_id):
+    entries = tuple(dataclasses.replace(e, sending_ips=()) if e.name == "healthy.com" else e
+                    for e in lab_config.domains)
     layer = DnsLayer(WireSource([Server(*lab.resolver)], timeout=2))
-    audit = Audit(layer, dataclasses.replace(config, domains=entries))
+    audit = Audit(layer, dataclasses.replace(lab_config, domains=entries))
     result = audit.result("healthy.com", check_id)
     assert result.outcome is P, result.message
     assert result.details["sending_ips"] == ["192.0.2.10", "2001:db8::10", "192.0.2.11", "2001:db8::11"]

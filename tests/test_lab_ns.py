@@ -15,9 +15,6 @@ import sys
 import pytest
 
 from mailtests.audit import Audit
-from mailtests.config import load_config
-from mailtests.dnslayer import DnsLayer, Server, WireSource
-from mailtests.dnslayer.zonefiles import ZoneSource
 from mailtests.result import Outcome
 
 P, F, W, S = Outcome.PASS, Outcome.FAIL, Outcome.WARN, Outcome.SKIP
@@ -46,19 +43,6 @@ MESSAGES = [
     ("parent-mismatch.com", "ns.parent-match", "only in the zone: ns5.dnsprovider.net"),
     ("nons.healthy.com", "ns.present", "it is a name inside the zone healthy.com"),
 ]
-
-
-@pytest.fixture(scope="module")
-def live(lab) -> Audit:
-    """The lab domains through the lab resolver, the name servers asked directly."""
-    return Audit(DnsLayer(WireSource([Server(*lab.resolver)], timeout=2)), load_config(lab.domains_file))
-
-
-@pytest.fixture(scope="module")
-def files(lab) -> Audit:
-    """The lab domains from the zone files (zone-file mode), the resolver for names outside them."""
-    layer = DnsLayer(WireSource([Server(*lab.resolver)], timeout=2), ZoneSource([lab.zone_dir]))
-    return Audit(layer, load_config(lab.domains_file))
 
 
 def outcomes(audit: Audit, domain: str) -> dict[str, Outcome]:

@@ -18,7 +18,6 @@ from mailtests.audit import Audit
 from mailtests.catalog import Severity
 from mailtests.config import load_config
 from mailtests.dnslayer import DnsLayer, Server, WireSource
-from mailtests.dnslayer.zonefiles import ZoneSource
 from mailtests.result import Outcome
 
 P, F, W, S = Outcome.PASS, Outcome.FAIL, Outcome.WARN, Outcome.SKIP
@@ -74,24 +73,6 @@ MESSAGES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def config(lab):
-    return load_config(lab.domains_file)
-
-
-@pytest.fixture(scope="module")
-def live(lab, config) -> Audit:
-    """The lab domains through the lab resolver."""
-    return Audit(DnsLayer(WireSource([Server(*lab.resolver)], timeout=2)), config)
-
-
-@pytest.fixture(scope="module")
-def files(lab, config) -> Audit:
-    """The lab domains from the zone files (zone-file mode), the lab resolver for names outside them."""
-    layer = DnsLayer(WireSource([Server(*lab.resolver)], timeout=2), ZoneSource([lab.zone_dir]))
-    return Audit(layer, config)
-
-
 def outcomes(audit: Audit, domain: str) -> dict[str, Outcome]:
     return {check_id: audit.result(domain, check_id).outcome for check_id in SPF}
 
@@ -106,8 +87,8 @@ def lab_domains() -> list[str]:
     return [entry.name for entry in load_config(DOMAINS_FILE).domains]
 
 
-def test_every_broken_domain_is_a_lab_domain(config):
-    assert set(BROKEN) <= {entry.name for entry in config.domains}
+def test_every_broken_domain_is_a_lab_domain(lab_config):
+    assert set(BROKEN) <= {entry.name for entry in lab_config.domains}
 
 
 def test_healthy_passes_all_ten(live):
@@ -154,9 +135,9 @@ def test_pyspf_asks_through_the_dns_layer(live):
     assert {("127.53.0.53:53", "spf-redirect.com.", "TXT"), ("127.53.0.53:53", "healthy.com.", "TXT")} <= asked
 
 
-def test_hostile_domains_are_judged_quickly(lab, config):
+def test_hostile_domains_are_judged_quickly(lab, lab_config):
     """An include loop, a 5 KB TXT RRset (TCP), markup in records: clear findings, no hang (a fresh cache)."""
-    audit = Audit(DnsLayer(WireSource([Server(*lab.resolver)], timeout=2)), config)
+    audit = Audit(DnsLayer(WireSource([Server(*lab.resolver)], timeout=2)), lab_config)
     started = time.monotonic()
     for domain in ("spf-loop.com", "huge-txt.com", "markup.com", "long-names.com", "cname-loop.com"):
         for check_id in SPF:
