@@ -76,6 +76,8 @@ class Settings:
             raise SettingsError(f"--dns-timeout {timeout}: give a number of seconds above 0 and at most 60")
         config = replace(config, timeout=timeout)  # the checks read the run's timeout from the config
         offline = bool(pyconfig.getoption("offline")) or config.offline
+        if offline and not zones:
+            raise SettingsError("--offline asks only zone files: give --zones PATH (or `zones:` in the domains file)")
         compare_live = bool(pyconfig.getoption("compare_live"))
         fail_on = pyconfig.getoption("fail_on")
         if compare_live and (offline or not zones):

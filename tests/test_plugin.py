@@ -133,3 +133,9 @@ def test_junitxml_carries_the_check_and_outcome(audit, pytester):
     xml = (pytester.path / "junit.xml").read_text(encoding="utf-8")
     assert 'name="check" value="mx.resolve"' in xml and 'name="outcome" value="fail"' in xml
     assert "mailtests_result" not in xml
+
+
+def test_offline_without_zone_files_is_a_usage_error(audit):
+    run = audit("--offline", domains="domains: [example.com]\n")
+    assert run.ret == pytest.ExitCode.USAGE_ERROR
+    run.stderr.fnmatch_lines(["ERROR: --offline asks only zone files: give --zones PATH*"])
