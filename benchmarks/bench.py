@@ -269,7 +269,7 @@ class Bench:
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)
         cmd = [self.python, "-m", "pytest", "--pyargs", "mailtests", "-p", "no:cacheprovider", "--domains",
-               str(domains), "--resolver", resolver, "--reports", str(out), "--tb=short"]
+               str(domains), "--resolver", resolver, "--reports", str(out)]
         if "-p" not in extra or "no:html" not in extra:
             cmd += [f"--html={out / 'report.html'}", "--self-contained-html"]
         env = {"PYTHONPATH": str(HERE), "MAILTESTS_BENCH_PHASES": str(out / "phases.json"),
@@ -546,7 +546,7 @@ def profile_run(bench: Bench, work: Path) -> str:
         measure([spy, "record", "--gil", "-r", "100", "-f", "raw", "-o", str(raw), "--", sys.executable, "-m",
                  "pytest", "--pyargs", "mailtests", "-p", "no:cacheprovider", "--domains", str(gen / "domains.yaml"),
                  "--resolver", RESOLVER, "--reports", str(out), f"--html={out / 'report.html'}",
-                 "--self-contained-html", "--tb=short", "-q"], work)
+                 "--self-contained-html", "-q"], work)
     finally:
         lab.stop()
     return py_spy_summary(raw) if raw.exists() else "  (py-spy wrote nothing)"
