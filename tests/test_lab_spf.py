@@ -16,9 +16,9 @@ import pytest
 
 from mailtests.audit import Audit
 from mailtests.catalog import Severity
-from mailtests.config import load_config
 from mailtests.dnslayer import DnsLayer, Server, WireSource
 from mailtests.result import Outcome
+from tests.lab.lab import domain_names
 
 P, F, W, S = Outcome.PASS, Outcome.FAIL, Outcome.WARN, Outcome.SKIP
 SPF = ("spf.present", "spf.single", "spf.syntax", "spf.lookup-limit", "spf.void-lookups", "spf.includes-valid",
@@ -81,12 +81,6 @@ def expected(domain: str) -> dict[str, Outcome]:
     return {check_id: BROKEN.get(domain, {}).get(check_id, P) for check_id in SPF}
 
 
-def lab_domains() -> list[str]:
-    from tests.lab.lab import DOMAINS_FILE
-
-    return [entry.name for entry in load_config(DOMAINS_FILE).domains]
-
-
 def test_every_broken_domain_is_a_lab_domain(lab_config):
     assert set(BROKEN) <= {entry.name for entry in lab_config.domains}
 
@@ -95,7 +89,7 @@ def test_healthy_passes_all_ten(live):
     assert outcomes(live, "healthy.com") == dict.fromkeys(SPF, P)
 
 
-@pytest.mark.parametrize("domain", lab_domains())
+@pytest.mark.parametrize("domain", domain_names())
 def test_each_lab_domain_breaks_exactly_its_spf_checks(live, domain):
     found = outcomes(live, domain)
     assert found == expected(domain), {c: live.result(domain, c).message for c in SPF if found[c] is not P}
@@ -106,7 +100,7 @@ def test_findings_name_the_culprit(live, domain, check_id, fragment):
     assert fragment in live.result(domain, check_id).message
 
 
-@pytest.mark.parametrize("domain", lab_domains())
+@pytest.mark.parametrize("domain", domain_names())
 def test_zone_files_give_the_same_outcomes(files, domain):
     assert outcomes(files, domain) == expected(domain)
 

@@ -392,3 +392,10 @@ server:
 remote-control:
     control-enable: no
 """)
+
+
+def domain_names() -> list[str]:
+    """The lab domains of domains.yaml, for parametrizing tests at collection time."""
+    from mailtests.config import load_config
+
+    return [entry.name for entry in load_config(DOMAINS_FILE).domains]
