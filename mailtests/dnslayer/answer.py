@@ -84,32 +84,45 @@ class Answer:
 
         Stops at :data:`MAX_CNAME_CHAIN` hops or when a name repeats (a loop).
         """
-        cnames = {r.name: r.rdata.target for r in self.records if r.rdata.rdtype == dns.rdatatype.CNAME}
-        chain = [self.qname]
-        while chain[-1] in cnames and len(chain) <= MAX_CNAME_CHAIN:
-            nxt = cnames[chain[-1]]
-            if nxt in chain:
+        return list(self._chain())
+
+    def _chain(self) -> tuple[dns.name.Name, ...]:
+        # An answer is immutable and checks ask it again and again: its chain is computed once.
+        found = self.__dict__.get("_chain_memo")
+        if found is None:
+            cnames = {r.name: r.rdata.target for r in self.records if r.rdata.rdtype == dns.rdatatype.CNAME}
+            chain = [self.qname]
+            while chain[-1] in cnames and len(chain) <= MAX_CNAME_CHAIN:
+                nxt = cnames[chain[-1]]
+                if nxt in chain:
+                    chain.append(nxt)
+                    break
                 chain.append(nxt)
-                break
-            chain.append(nxt)
-        return chain
+            found = self.__dict__["_chain_memo"] = tuple(chain)
+        return found
 
     @property
     def cname_loop(self) -> bool:
-        chain = self.cname_chain()
+        chain = self._chain()
         return len(chain) != len(set(chain)) or len(chain) > MAX_CNAME_CHAIN
 
     @property
     def is_alias(self) -> bool:
         """True when the question's name is itself a CNAME (RFC 2181 §10.1)."""
-        return len(self.cname_chain()) > 1
+        return len(self._chain()) > 1
 
     @property
     def final_name(self) -> dns.name.Name:
-        return self.cname_chain()[-1]
+        return self._chain()[-1]
 
     def rdatas(self) -> list[dns.rdata.Rdata]:
         """The records of the asked type owned by the end of the CNAME chain."""
+        found = self.__dict__.get("_rdatas_memo")
+        if found is None:
+            found = self.__dict__["_rdatas_memo"] = tuple(self._rdatas())
+        return list(found)
+
+    def _rdatas(self) -> list[dns.rdata.Rdata]:
         want = dns.rdatatype.from_text(self.rdtype)
         if want == dns.rdatatype.CNAME:  # a CNAME question is answered by the alias itself
             return [r.rdata for r in self.records if r.name == self.qname and r.rdata.rdtype == want]
