@@ -36,6 +36,8 @@ from benchlab import BenchLab  # noqa: E402
 from generate import RESOLVER, generate  # noqa: E402
 from phases import phase_table  # noqa: E402
 
+from mailtests.results import evidence_of  # noqa: E402
+
 PROXY = "127.53.0.54"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -139,10 +141,11 @@ def strip_times(value):
     return value
 
 
-def comparable(records: list[dict]) -> list:
-    """Records to compare across runs; resolver health by outcome only (its messages carry timings)."""
-    return [(r["domain"], r["check"], r["outcome"]) if r["check"].startswith("resolver.") else strip_times(r)
-            for r in records]
+def comparable(document: dict) -> list:
+    """A results document's records to compare across runs, each with its answers (not their indexes: two runs
+    number their answers apart); resolver health by outcome only (its messages carry timings)."""
+    return [(r["domain"], r["check"], r["outcome"]) if r["check"].startswith("resolver.") else
+            strip_times({**r, "evidence": evidence_of(document, r)}) for r in document["results"]]
 
 
 def unique_questions(document: dict) -> set[tuple]:
@@ -153,7 +156,7 @@ def unique_questions(document: dict) -> set[tuple]:
     for r in document["results"]:
         if r["check"].startswith("resolver."):
             continue
-        for a in r["evidence"]:
+        for a in evidence_of(document, r):
             if a["server"] in resolvers:
                 found.add(("", a["name"], a["type"]))
             else:
@@ -339,7 +342,7 @@ class Bench:
         if n >= 10000:
             self.target("peak RSS < 1.5 GiB", main.rss_mib < 1536, f"{main.rss_mib:.0f} MiB")
         xd, xdoc, _ = self.suite("suite, N domains, -n 2", domains, "-n", "2", per=n, reports="xdist")
-        same = bool(document and xdoc and comparable(document["results"]) == comparable(xdoc["results"]))
+        same = bool(document and xdoc and comparable(document) == comparable(xdoc))
         xd.note += "; results identical to the single-process run" if same else "; RESULTS DIFFER"
         self.target("-n 2 gives identical results", same, "compared results.json records minus times and TTLs")
         self.suite("suite, N domains, --tb=no -rN", domains, "--tb=no", "-rN", per=n, reports="tbno")

@@ -1,11 +1,12 @@
 """How big the reports get, and how long headless Chromium takes to open them, at scale.
 
-Synthesises a results document (results.json's shape) for N domains x the catalog's
-checks with realistic evidence (shared DNS providers, mail hosts and SPF includes,
-per-domain NS/SOA/MX/TXT answers, a few percent of failures, warnings, skips and DNS
-errors), writes audit.html with :func:`mailtests.audit_html.write_audit_html` and a
-pytest-html 4 report of the same records (pytest-html's own template, our row cells
-and evidence extras), then prints file sizes, write times and Chromium load times.
+Synthesises a results document (results.json's shape, schema version 2) for N domains x
+the catalog's checks with realistic evidence (shared DNS providers, mail hosts and SPF
+includes, per-domain NS/SOA/MX/TXT answers, a few percent of failures, warnings, skips
+and DNS errors), writes results.json with :func:`mailtests.results.write_results`,
+audit.html with :func:`mailtests.audit_html.write_audit_html` and a pytest-html 4 report
+of the same records (pytest-html's own template, our row cells and evidence extras),
+then prints file sizes, write times and Chromium load times.
 
     python benchmarks/report_size.py                  # 10,000 domains
     python benchmarks/report_size.py -n 500 --pytest-html-domains 0
@@ -32,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mailtests.audit_html import write_audit_html  # noqa: E402
 from mailtests.catalog import CHECKS  # noqa: E402
-from mailtests.results import results_document, summarize, versions  # noqa: E402
+from mailtests.results import evidence_of, results_document, summarize, versions, write_results  # noqa: E402
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -306,7 +307,8 @@ def write_pytest_html(path: Path, document: dict) -> Path:
         cells[1:1] = row_cells(r)
         log = (f"{nodeid.split('::')[0]}:10: in {spec.test_name}\n    assert result.compliant, result.message\n"
                f"E   AssertionError: {r['message']}" if result == "Failed" else "No log output captured.")
-        tests[nodeid] = [{"extras": [{"name": None, "format_type": "html", "content": record_html(r),
+        tests[nodeid] = [{"extras": [{"name": None, "format_type": "html",
+                                      "content": record_html(r, evidence_of(document, r)),
                                       "mime_type": None, "extension": None}],
                           "resultsTableRow": cells, "log": log, "result": result, "testId": nodeid,
                           "duration": "1 ms", **{c: r.get(c, "") for c, _, s in COLUMNS if s}}]
@@ -467,9 +469,9 @@ def main(argv: list[str] | None = None) -> None:
     document = synthesize(args.domains)
     print(f"synthesised {args.domains} domains, {len(document['results'])} results in {time.perf_counter() - t:.1f} s; "
           f"summary {document['summary']}")
-    results = out / "results.json"
-    results.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
-    reports = [("results.json", results, None)]
+    t = time.perf_counter()
+    results = write_results(out / "results.json", document)
+    reports = [("results.json", results, time.perf_counter() - t)]
     t = time.perf_counter()
     write_audit_html(out / "audit.html", document)
     reports.append(("audit.html", out / "audit.html", time.perf_counter() - t))

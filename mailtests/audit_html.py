@@ -7,7 +7,8 @@ first; then one section per domain with each check's verdict, the reason, the RF
 reference and the DNS evidence behind it.
 
 Evidence is deduplicated: the run asks each question once, and many checks read the
-same answers, so each domain section lists its answers once (numbered; the checks
+same answers (the document holds each answer once, in ``answers``, and records cite
+them by index), so each domain section lists its answers once (numbered; the checks
 that did not pass name the numbers they used) and answers that several domains
 share (a DNS provider's name servers, a common SPF include) are printed once at the
 end. This keeps 10,000 domains x 35 checks in a file a browser opens in seconds.
@@ -19,7 +20,7 @@ escaped; ids derived from domain names go through :func:`mailtests.render.anchor
 from __future__ import annotations
 
 import os
-from collections.abc import Hashable, Iterator
+from collections.abc import Iterator
 from html import escape
 from pathlib import Path
 
@@ -30,7 +31,6 @@ from .render import (
     OUTCOMES,
     RANK,
     anchor,
-    answer_key,
     dig_text,
     other_details_text,
     reference_html,
@@ -105,31 +105,23 @@ def write_audit_html(path: Path, document: dict, pass_messages: bool | None = No
 
 
 class _Evidence:
-    """Every distinct answer of the run, numbered, and how many subjects (domains, resolvers) used each."""
+    """The run's answers (the document's ``answers``, numbered by their index there) and how many subjects
+    (domains, resolvers) used each."""
 
-    def __init__(self) -> None:
-        self.ids: dict[Hashable, int] = {}
-        self.answers: list[dict] = []
-        self.users: list[int] = []
-        self._last: list[int] = []
+    def __init__(self, answers: list[dict]) -> None:
+        self.answers = answers
+        self.users: list[int] = [0] * len(answers)
+        self._last: list[int] = [-1] * len(answers)
         self.shared_label: dict[int, int] = {}
 
-    def refs(self, answers: list[dict], subject: int) -> list[int]:
-        """The answer numbers of one record's evidence (registering new answers)."""
-        out = []
-        for answer in answers:
-            key = answer_key(answer)
-            i = self.ids.get(key)
-            if i is None:
-                i = self.ids[key] = len(self.answers)
-                self.answers.append(answer)
-                self.users.append(0)
-                self._last.append(-1)
-            if self._last[i] != subject:
-                self._last[i] = subject
-                self.users[i] += 1
-            out.append(i)
-        return out
+    def refs(self, indexes: list[int], subject: int) -> list[int]:
+        """One record's evidence (indexes into ``answers``), counting ``subject`` as a user of each answer."""
+        users, last = self.users, self._last
+        for i in indexes:
+            if last[i] != subject:
+                last[i] = subject
+                users[i] += 1
+        return indexes
 
     def shared(self, i: int) -> int:
         """The S-number of a shared answer, numbered in order of first mention."""
@@ -154,7 +146,8 @@ class _Subject:
 
 
 def _collect(results: list[dict], evidence: _Evidence) -> list[_Subject]:
-    """The run's subjects, resolvers first, then the worst first; their answers registered in ``evidence``."""
+    """The run's subjects, resolvers first, then the worst first; the subjects using each answer counted in
+    ``evidence``."""
     by_name: dict[str, _Subject] = {}
     for record in results:
         subject = by_name.get(record["domain"])
@@ -420,7 +413,7 @@ def render_audit(document: dict, pass_messages: bool | None = None) -> Iterator[
     :data:`PASS_MESSAGES_UP_TO` results; above, passed checks are listed by id).
     """
     results = document.get("results", [])
-    evidence = _Evidence()
+    evidence = _Evidence(document.get("answers", []))
     subjects = _collect(results, evidence)
     present = {r["check"].split(".", 1)[0] for r in results}
     areas = [a for a in AREAS if a in present] + sorted(present.difference(AREAS))

@@ -4,7 +4,9 @@ A large audit can be split across CI machines (pytest-split: ``--splits N --grou
 each shard writing its own ``results.json`` (``--reports DIR``). The merged document
 is what a single run of the whole suite would have written: the records of every
 shard, the run's metadata combined (earliest start, latest finish, union of resolvers
-and zone files, summed DNS statistics), and one exit code for CI.
+and zone files, summed DNS statistics), one table of the shards' DNS answers (an
+answer two shards both hold is written once, and the records cite it by its new
+index), and one exit code for CI.
 
 Shards of different domains files (SHA-256) or that both hold a (domain, check)
 record cannot come from one audit: the merge refuses them with one line and exit
@@ -17,7 +19,7 @@ import json
 from pathlib import Path
 
 from .audit_html import write_audit_html
-from .results import SCHEMA_VERSION, results_document, write_results
+from .results import SCHEMA_VERSION, evidence_of, results_document, write_results
 
 #: Exit codes, as pytest's: all passed, some failed, and (for the merge) unusable input.
 OK, FAILED, USAGE = 0, 1, 2
@@ -42,7 +44,19 @@ def load_shard(path: Path) -> dict:
     if document.get("schema_version") != SCHEMA_VERSION:
         raise MergeError(f"{path}: schema_version {document.get('schema_version')!r}, this mailtests reads "
                          f"{SCHEMA_VERSION}")
+    answers = document.get("answers")
+    if not isinstance(answers, list):
+        raise MergeError(f"{path}: not a results.json document (no `answers`)")
+    for record in document["results"]:
+        if not isinstance(record, dict) or not _cites(record.get("evidence"), len(answers)):
+            where = f"{record.get('check')} [{record.get('domain')}]" if isinstance(record, dict) else "a record"
+            raise MergeError(f"{path}: {where}: `evidence` is not a list of indexes into `answers`")
     return document
+
+
+def _cites(evidence: object, count: int) -> bool:
+    """Whether a record's ``evidence`` is a list of indexes into an ``answers`` table of ``count`` answers."""
+    return isinstance(evidence, list) and all(type(i) is int and 0 <= i < count for i in evidence)
 
 
 def _union(values: list[list[str]]) -> list[str]:
@@ -88,7 +102,11 @@ def exit_code(records: list[dict], fail_on: str = "any") -> int:
 
 
 def merge_documents(documents: list[dict], paths: list[Path]) -> dict:
-    """One results document from the shards' documents; raises :class:`MergeError` when they do not fit."""
+    """One results document from the shards' documents; raises :class:`MergeError` when they do not fit.
+
+    Each shard's records cite its own ``answers``: they are resolved here, and
+    :func:`~mailtests.results.results_document` numbers the answers of all shards anew, each distinct answer once.
+    """
     if not documents:
         raise MergeError("no shard to merge")
     run = merge_run([d["run"] for d in documents], paths)
@@ -100,7 +118,7 @@ def merge_documents(documents: list[dict], paths: list[Path]) -> dict:
             if key in seen:
                 raise MergeError(f"{key[1]} [{key[0]}] is in both {seen[key]} and {path}: shards must not overlap")
             seen[key] = path
-            records.append(record)
+            records.append({**record, "evidence": evidence_of(document, record)})
     run["exitstatus"] = exit_code(records, run.get("fail_on", "any"))
     return results_document(run, records)
 

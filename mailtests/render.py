@@ -1,5 +1,9 @@
 """Text and HTML pieces shared by both reports, built from result records (``Result.to_dict()``).
 
+A record fresh from a check carries its answers in ``evidence``; a record of a results
+document cites them by index into the document's ``answers``: give such a record's
+answers (``mailtests.results.evidence_of(document, record)``) as ``evidence=``.
+
 audit.html and pytest-html's report.html render the same record dicts with these
 helpers, so they show the same data the same way. DNS data and the domains file are
 written by strangers: every string from a record is escaped (``html.escape`` with
@@ -201,8 +205,12 @@ def other_details_text(details: dict) -> str:
     )
 
 
-def record_text(record: dict) -> str:
-    """Everything a record says, as plain text: verdict, reason, reference, evidence and details."""
+def record_text(record: dict, evidence: list[dict] | None = None) -> str:
+    """Everything a record says, as plain text: verdict, reason, reference, evidence and details.
+
+    ``evidence``: the record's answers when its ``evidence`` holds indexes (a record of a
+    results document: pass ``evidence_of(document, record)``); by default the record's own.
+    """
     parts = [
         f"{record['check']} [{record['domain']}]: {record['outcome']} ({record['severity']})",
         record["message"],
@@ -218,13 +226,18 @@ def record_text(record: dict) -> str:
         parts.append(other)
     if details.get("traceback"):
         parts.append(str(details["traceback"]))
-    evidence = record.get("evidence") or []
+    if evidence is None:
+        evidence = record.get("evidence") or []
     parts.append("\n\n".join(map(dig_text, evidence)) if evidence else ";; no DNS question was needed")
     return "\n\n".join(parts)
 
 
-def record_html(record: dict) -> str:
-    """One record as an escaped HTML block (pytest-html's extra for the record's test row)."""
+def record_html(record: dict, evidence: list[dict] | None = None) -> str:
+    """One record as an escaped HTML block (pytest-html's extra for the record's test row).
+
+    ``evidence`` as for :func:`record_text`: pytest-html's rows are built from the run's
+    records, which carry their answers themselves.
+    """
     details = record.get("details") or {}
     out = [
         f'<div class="mailtests-evidence"><p>{verdict_html(record["outcome"])} <b>{escape(record["check"])}</b> '
@@ -242,7 +255,8 @@ def record_html(record: dict) -> str:
         out.append(f"<pre>{escape(other)}</pre>")
     if details.get("traceback"):
         out.append(f"<pre>{escape(str(details['traceback']))}</pre>")
-    evidence = record.get("evidence") or []
+    if evidence is None:
+        evidence = record.get("evidence") or []
     body = "\n\n".join(map(dig_text, evidence)) if evidence else ";; no DNS question was needed"
     out.append(f"<p>DNS evidence</p><pre>{escape(body)}</pre></div>")
     return "".join(out)

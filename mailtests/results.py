@@ -1,15 +1,27 @@
-"""results.json: one record per (domain, check) and the run's metadata, for machines."""
+"""results.json: the run's metadata, every DNS answer of the run once, and one record per (domain, check).
+
+Schema version 2: a record's ``evidence`` lists indexes into the document's ``answers``
+(each distinct answer once, in the order the sorted records first cite them), so an
+answer that 30 checks of 1,000 domains cite is written once, not 30,000 times. Readers
+resolve a record's answers with :func:`evidence_of`.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
+from collections.abc import Hashable
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+from .render import answer_key
+
+SCHEMA_VERSION = 2
+
+#: One encoder for the whole file: ``encode`` of a dict or list without ``indent`` runs the C encoder.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def utc_now() -> str:
@@ -34,21 +46,67 @@ def summarize(records: list[dict]) -> dict[str, int]:
 
 
 def results_document(run: dict, records: list[dict]) -> dict:
-    """The one model behind results.json and audit.html."""
+    """The one model behind results.json and audit.html, from records whose ``evidence`` holds the answers
+    themselves (``Result.to_dict()``).
+
+    Each distinct answer goes once into ``answers``, in the order of its first citation
+    in the sorted records, and each record cites it by index. Answers are the same
+    answer when :func:`mailtests.render.answer_key` says so: the plugin's records share
+    answer dicts, records that crossed a process (xdist, a merge) hold equal copies.
+    The given records are not changed: the document holds copies that cite indexes.
+    """
+    ordered = sorted(records, key=lambda r: (r["domain"], r["check"]))
+    answers: list[dict] = []
+    by_key: dict[Hashable, int] = {}
+    by_id: dict[int, int] = {}  # id(answer dict) -> index: the shared dicts of one run are keyed once
+    results: list[dict] = []
+    for record in ordered:
+        refs: list[int] = []
+        for answer in record.get("evidence") or ():
+            i = by_id.get(id(answer))
+            if i is None:
+                key = answer_key(answer)
+                i = by_key.get(key)
+                if i is None:
+                    i = by_key[key] = len(answers)
+                    answers.append(answer)
+                by_id[id(answer)] = i
+            refs.append(i)
+        results.append({**record, "evidence": refs})
     return {
         "schema_version": SCHEMA_VERSION,
         "run": run,
         "summary": summarize(records),
-        "results": sorted(records, key=lambda r: (r["domain"], r["check"])),
+        "answers": answers,
+        "results": results,
     }
 
 
+def evidence_of(document: dict, record: dict) -> list[dict]:
+    """The DNS answers a record of a results document cites, in order (its ``evidence`` indexes resolved)."""
+    answers = document["answers"]
+    return [answers[i] for i in record.get("evidence") or ()]
+
+
 def write_results(path: Path, document: dict) -> Path:
-    """Write results.json atomically (a reader never sees half a file)."""
+    """Write results.json atomically (a reader never sees half a file).
+
+    Compact but readable with ``less``: each top-level key on its own line, and in
+    ``answers`` and ``results`` one answer or record a line. Each item is encoded by
+    the C encoder (``json.dump`` to a file, or with ``indent``, runs the pure-Python one).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(document, fh, indent=1, ensure_ascii=False)
-        fh.write("\n")
+    encode = _ENCODER.encode
+    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        for n, (key, value) in enumerate(document.items()):
+            fh.write(("{" if n == 0 else ",\n") + encode(key) + ": ")
+            if isinstance(value, list) and value:
+                fh.write("[\n")
+                fh.writelines((",\n" if i else "") + encode(item) for i, item in enumerate(value))
+                fh.write("\n]")
+            else:
+                fh.write(encode(value))
+        fh.write("}\n" if document else "{}\n")
     os.replace(tmp, path)
     return path

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from mailtests.merge import MergeError, exit_code, merge_documents
+from mailtests.render import answer_key
+from mailtests.results import evidence_of
 
 pytest.importorskip("pytest_split", reason="sharding needs pytest-split (pip install pytest-split)")
 
@@ -36,6 +38,11 @@ def without_times(value):
     if isinstance(value, list):
         return [without_times(v) for v in value]
     return value
+
+
+def resolved(document: dict) -> list[dict]:
+    """A document's records with their answers in place of the indexes (two documents number answers apart)."""
+    return [{**r, "evidence": evidence_of(document, r)} for r in document["results"]]
 
 
 def suite(folder: Path, reports: str, *args: str) -> subprocess.CompletedProcess:
@@ -75,7 +82,10 @@ def test_merged_shards_equal_a_single_run(shards: Path, tmp_path: Path) -> None:
     assert run.returncode == 1, run.stderr
     assert "FAIL  example.net spf.present" in run.stdout
     merged, single = read(tmp_path / "merged" / "results.json"), read(shards / "single" / "results.json")
-    assert without_times(merged["results"]) == without_times(single["results"])
+    assert without_times(resolved(merged)) == without_times(resolved(single))
+    assert len({answer_key(a) for a in merged["answers"]}) == len(merged["answers"])
+    cited = {i for r in merged["results"] for i in r["evidence"]}
+    assert cited == set(range(len(merged["answers"]))), "every answer of the merged table is cited"
     assert merged["summary"] == single["summary"]
     meta = merged["run"]
     assert meta["domains_file_sha256"] == single["run"]["domains_file_sha256"]
@@ -132,9 +142,10 @@ def test_exit_code_counts_only_failing_regressions_under_fail_on_regression() ->
 
 def test_merge_of_synthetic_shards_unions_the_metadata() -> None:
     def doc(started: str, finished: str, resolvers: list[str], records: list[dict]) -> dict:
-        return {"schema_version": 1, "run": {"started": started, "finished": finished, "resolvers": resolvers,
+        return {"schema_version": 2, "run": {"started": started, "finished": finished, "resolvers": resolvers,
                                              "zone_files": [], "domains_file_sha256": "ab", "fail_on": "regression",
-                                             "dns_questions": {"sent": 3, "cached": 4}}, "results": records}
+                                             "dns_questions": {"sent": 3, "cached": 4}}, "answers": [],
+                "results": records}
 
     a = doc("2026-01-01T10:00:00Z", "2026-01-01T10:05:00Z", ["127.0.0.1:53"],
             [record("fail", change="still failing")])
@@ -150,3 +161,40 @@ def test_merge_of_synthetic_shards_unions_the_metadata() -> None:
     c["run"]["fail_on"] = "any"
     with pytest.raises(MergeError, match="different --fail-on"):
         merge_documents([a, c], [Path("a.json"), Path("c.json")])
+
+
+def answer(name: str, time_ms: float = 1.0) -> dict:
+    return {"name": name, "type": "MX", "rcode": "NOERROR", "server": "zone:zones/x.zone", "time_ms": time_ms,
+            "authoritative": True, "error": None, "records": []}
+
+
+def test_the_merge_numbers_the_shards_answers_anew_each_once() -> None:
+    def doc(answers: list[dict], records: list[dict]) -> dict:
+        return {"schema_version": 2, "run": {"domains_file_sha256": "ab"}, "answers": answers, "results": records}
+
+    shared, a_own, b_own = answer("shared.example."), answer("a.example."), answer("b.example.")
+    a = doc([a_own, shared], [{**record("pass", "mx.present", "a.example"), "evidence": [1, 0]},
+                              {**record("pass", "mx.null-mx", "a.example"), "evidence": [0]}])
+    b = doc([dict(shared), b_own, answer("b.example.", time_ms=9.0)],
+            [{**record("fail", "mx.present", "b.example"), "evidence": [0, 1, 2]}])
+    merged = merge_documents([a, b], [Path("a.json"), Path("b.json")])
+    assert merged["answers"] == [a_own, shared, b_own, answer("b.example.", time_ms=9.0)]
+    assert [(r["domain"], r["check"], r["evidence"]) for r in merged["results"]] == [
+        ("a.example", "mx.null-mx", [0]), ("a.example", "mx.present", [1, 0]), ("b.example", "mx.present", [1, 2, 3])]
+    assert a["results"][0]["evidence"] == [1, 0], "the shards' documents are left as they were"
+
+
+@pytest.mark.parametrize("change", [
+    {"schema_version": 1},
+    {"answers": None},
+    {"results": [{**record("pass"), "evidence": [3]}]},
+    {"results": [{**record("pass"), "evidence": [{"name": "inline.example."}]}]},
+])
+def test_shards_of_another_schema_or_with_bad_indexes_are_one_line_errors(tmp_path: Path, change: dict) -> None:
+    shard = {"schema_version": 2, "run": {"domains_file_sha256": "ab"}, "summary": {},
+             "answers": [answer("x.example.")], "results": [{**record("pass"), "evidence": [0]}], **change}
+    (tmp_path / "shard.json").write_text(json.dumps(shard), encoding="utf-8")
+    run = merge_cli(tmp_path / "out", tmp_path / "shard.json")
+    assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert ("schema_version 1, this mailtests reads 2" if "schema_version" in change else "answers") in run.stderr
+    assert not (tmp_path / "out").exists()

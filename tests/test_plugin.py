@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from mailtests.results import evidence_of
+
 pytest_plugins = ["pytester"]
 
 DEMO_ZONES = Path(__file__).resolve().parents[1] / "demo" / "zones"
@@ -75,7 +77,8 @@ def test_every_record_carries_its_evidence_and_the_run_its_metadata(audit, pytes
         assert set(record) >= {"domain", "check", "severity", "outcome", "message", "evidence"}
         assert record["outcome"] in {"pass", "fail", "warn", "skip", "error"}
     mx = next(r for r in doc["results"] if (r["domain"], r["check"]) == ("example.com", "mx.present"))
-    assert mx["evidence"][0]["server"].startswith("zone:") and mx["evidence"][0]["records"]
+    first = evidence_of(doc, mx)[0]
+    assert first["server"].startswith("zone:") and first["records"] and first["type"] == "MX"
     run = doc["run"]
     assert run["started"] <= run["finished"] and run["offline"] is True
     assert len(run["domains_file_sha256"]) == 64 and run["versions"]["dnspython"]
@@ -85,7 +88,7 @@ def test_the_warm_up_changes_nothing_but_speed(audit, pytester):
     def comparable(doc):
         out = []
         for r in doc["results"]:
-            evidence = [{k: v for k, v in e.items() if k != "time_ms"} for e in r["evidence"]]
+            evidence = [{k: v for k, v in e.items() if k != "time_ms"} for e in evidence_of(doc, r)]
             out.append({**r, "evidence": evidence})
         return out
 

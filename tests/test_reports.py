@@ -26,7 +26,8 @@ import pytest
 from mailtests.audit_html import render_audit, write_audit_html
 from mailtests.catalog import CHECKS
 from mailtests.htmlreport import _escaped, environment, row_cells
-from mailtests.render import anchor, record_html
+from mailtests.render import anchor, answer_key, record_html
+from mailtests.results import SCHEMA_VERSION, evidence_of, results_document, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "mailtests" / "data" / "results.schema.json"
@@ -179,6 +180,46 @@ def test_results_json_matches_the_schema(run: Run) -> None:
     assert {r["check"] for r in run.document["results"]} <= set(CHECKS)
 
 
+def test_each_answer_is_once_in_answers_and_every_evidence_index_resolves(run: Run) -> None:
+    document = run.document
+    assert document["schema_version"] == SCHEMA_VERSION == 2
+    answers = document["answers"]
+    assert answers and len({answer_key(a) for a in answers}) == len(answers)
+    first: list[int] = []  # the answers in the order the (sorted) records first cite them
+    for r in document["results"]:
+        assert all(type(i) is int and 0 <= i < len(answers) for i in r["evidence"]), r
+        first.extend(i for i in r["evidence"] if i not in first)
+        assert evidence_of(document, r) == [answers[i] for i in r["evidence"]]
+    assert first == list(range(len(answers))), "every answer is cited, numbered by its first citation"
+    mx = next(r for r in document["results"] if (r["domain"], r["check"]) == ("healthy.example", "mx.present"))
+    assert [(a["name"], a["type"]) for a in evidence_of(document, mx)] == [("healthy.example.", "MX")]
+
+
+def test_records_that_share_no_answer_objects_still_cite_each_answer_once(run: Run) -> None:
+    """Records from xdist workers or shards hold equal copies of an answer, not one shared dict."""
+    document = run.document
+    inline = [{**r, "evidence": evidence_of(document, r)} for r in document["results"]]
+    copies = json.loads(json.dumps(inline[::-1]))  # no shared objects, and in another order
+    rebuilt = results_document(document["run"], copies)
+    assert rebuilt == document
+    assert copies == json.loads(json.dumps(inline[::-1])), "the records given are left as they were"
+    cited = sum(len(r["evidence"]) for r in document["results"])
+    assert cited > len(document["answers"]), "the run's checks share answers"
+
+
+def test_results_json_is_one_line_per_answer_and_record_and_reads_back(run: Run, tmp_path: Path) -> None:
+    path = write_results(tmp_path / "results.json", run.document)
+    text = path.read_text(encoding="utf-8")
+    assert json.loads(text) == run.document
+    lines = text.splitlines()
+    assert lines[0] == '{"schema_version": 2,' and lines[-1] == "]}"
+    assert len(lines) == 7 + len(run.document["answers"]) + len(run.document["results"])
+    items = [json.loads(line.rstrip(",")) for line in lines if line.startswith('{"name"') or
+             line.startswith('{"domain"')]
+    assert items == run.document["answers"] + run.document["results"]
+    assert not tmp_path.joinpath("results.json.tmp").exists()
+
+
 def test_audit_names_every_domain_and_check_and_counts_as_results_json(run: Run) -> None:
     found = scan(run.audit)
     records = run.document["results"]
@@ -289,7 +330,7 @@ def test_pytest_html_has_the_title_metadata_columns_and_evidence(run: Run) -> No
             assert 'href="https://www.rfc-editor.org/rfc/rfc' in cells["reference"]
         evidence = "".join(e["content"] for e in test["extras"])
         assert "mailtests-evidence" in evidence
-        for answer in r["evidence"]:
+        for answer in evidence_of(run.document, r):
             assert f"{answer['name']} IN {answer['type']}" in scan(evidence).text
 
 
@@ -322,8 +363,7 @@ def hostile_document() -> dict:
            "domains_file_sha256": HOSTILE, "domains": HOSTILE, "resolvers": [HOSTILE], "zone_files": [HOSTILE],
            "offline": False, "timeout": HOSTILE, "versions": {HOSTILE: HOSTILE, "mailtests": HOSTILE},
            "dns_questions": {"sent": HOSTILE, "cached": HOSTILE}}
-    return {"schema_version": 1, "run": run, "summary": {"pass": 0, "fail": 0, "warn": 0, "skip": 0, "error": 0},
-            "results": records}
+    return results_document(run, records)
 
 
 @pytest.mark.parametrize("pass_messages", [True, False])
@@ -343,12 +383,13 @@ def test_audit_of_a_hostile_document_is_inert_and_its_links_resolve(tmp_path: Pa
 
 
 def test_pytest_html_pieces_escape_a_hostile_record() -> None:
-    record = hostile_document()["results"][0]
-    pieces = [scan(piece) for piece in [*row_cells(record), record_html(record)]]
+    document = hostile_document()
+    record = next(r for r in document["results"] if r["domain"].startswith(HOSTILE))
+    pieces = [scan(piece) for piece in [*row_cells(record), record_html(record, evidence_of(document, record))]]
     for found in pieces:
         assert_inert(found)
     assert HOSTILE in pieces[0].text and HOSTILE in pieces[-1].text  # the domain cell, the evidence block
-    table = {k: _escaped(v) for k, v in environment(hostile_document()["run"]).items()}
+    table = {k: _escaped(v) for k, v in environment(document["run"]).items()}
     for value in table.values():
         pieces = value.items() if isinstance(value, dict) else [("", value)]
         for k, v in pieces:
