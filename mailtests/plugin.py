@@ -8,6 +8,7 @@ compliance tests in :mod:`mailtests.suite` are collected.
 from __future__ import annotations
 
 import gc
+import inspect
 import os
 import shlex
 import warnings
@@ -116,35 +117,83 @@ def pytest_collectstart(collector: pytest.Collector) -> None:
         collector.config.stash[RUN_KEY].get_settings()
 
 
-def _is_suite_test(definition) -> bool:
-    return definition.originalname in BY_TEST_NAME and definition.module.__name__.startswith("mailtests.suite")
+class CheckItem(pytest.Item):
+    """One compliance test: a suite function (the requirement, in words) asserted on one subject's result.
+
+    The suite's functions are collected as one light item per (subject, check) rather
+    than as a parametrized ``pytest.Function``: at 31 tests a domain, the fixture request
+    each function item builds was a third of pytest's own time per test. Node ids
+    (``test_ns_present[example.com]``), ``-k``, ``-m``, markers and reports are those
+    of a function parametrized by subject.
+    """
+
+    def __init__(self, *, function, subject: str, check_id: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.obj = function
+        self.subject = subject
+        self.check_id = check_id
+        for mark in getattr(function, "pytestmark", ()):
+            self.add_marker(mark)
+
+    def setup(self) -> None:
+        """Fetch the verdict (computed once per run, usually by the warm-up); skips and gating decide here."""
+        engine = self.config.stash[RUN_KEY].get_engine()
+        found = engine.result(self.subject, self.check_id)
+        self.stash[RESULT_KEY] = found
+        if found.outcome is Outcome.SKIP:
+            pytest.skip(found.message)
+        if engine.settings.fail_on == "regression" and not found.compliant and not found.is_regression:
+            pytest.xfail(f"{found.change} (not a regression of the proposed zones): {found.message}")
+
+    def runtest(self) -> None:
+        found = self.stash[RESULT_KEY]
+        self.obj(result=found)
+        if found.outcome is Outcome.WARN:  # attributed to the suite function, as a warning raised in its body
+            code = self.obj.__code__
+            warnings.warn_explicit(ComplianceWarning(f"{found.check} [{found.domain}]: {found.message}"),
+                                   ComplianceWarning, code.co_filename, code.co_firstlineno, self.obj.__module__)
+
+    def reportinfo(self):
+        return self.path, self.obj.__code__.co_firstlineno - 1, self.name
+
+    def repr_failure(self, excinfo, style=None):
+        """A failed assertion shows the suite function's frame, as pytest shows a test function's."""
+        if not self.config.getoption("fulltrace", False):
+            code = self.obj.__code__
+            cut = excinfo.traceback.cut(path=code.co_filename, firstlineno=code.co_firstlineno - 1)
+            if len(cut):
+                excinfo.traceback = cut
+        return super().repr_failure(excinfo, style)
 
 
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+def _is_suite_function(name: str, obj) -> bool:
+    return (name in BY_TEST_NAME and inspect.isfunction(obj)
+            and getattr(obj, "__module__", "").startswith("mailtests.suite."))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj) -> list[CheckItem] | None:
     """Each compliance test runs once per domain (or, for resolver health, once per resolver)."""
-    if not _is_suite_test(metafunc.definition) or "subject" not in metafunc.fixturenames:
-        return
-    settings = metafunc.config.stash[RUN_KEY].get_settings()
-    if BY_TEST_NAME[metafunc.definition.originalname].per_run:
+    if not _is_suite_function(name, obj):
+        return None
+    if list(inspect.signature(obj).parameters) != ["result"]:
+        raise pytest.UsageError(f"{obj.__module__}.{name}: a compliance test takes one argument, `result`")
+    settings = collector.config.stash[RUN_KEY].get_settings()
+    spec = BY_TEST_NAME[name]
+    if spec.per_run:
         try:
             subjects = [str(s) for s in settings.resolver_servers()]
         except SettingsError as exc:
             raise pytest.UsageError(str(exc)) from None
     else:
         subjects = [entry.name for entry in settings.domains]
-    metafunc.parametrize("subject", subjects, ids=subjects)
-
-
-def _item_key(item: pytest.Item) -> tuple[str, str] | None:
-    if not isinstance(item, pytest.Function) or not _is_suite_test(item) or not hasattr(item, "callspec"):
-        return None
-    subject = item.callspec.params.get("subject")
-    return (subject, BY_TEST_NAME[item.originalname].id) if isinstance(subject, str) else None
+    return [CheckItem.from_parent(collector, name=f"{name}[{subject}]", function=obj, subject=subject,
+                                  check_id=spec.id) for subject in subjects]
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    pairs = [key for key in map(_item_key, session.items) if key is not None]
-    if not pairs:
+    pairs = [(item.subject, item.check_id) for item in session.items if isinstance(item, CheckItem)]
+    if not pairs or session.config.option.collectonly:
         return
     run = session.config.stash[RUN_KEY]
     engine = run.get_engine()
@@ -179,31 +228,6 @@ def _quiet(config: pytest.Config) -> None:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and not _chose(config, "-r"):
         reporter.reportchars = ""
-
-
-@pytest.fixture
-def result(request: pytest.FixtureRequest, subject: str) -> Result:
-    """The verdict of this test's check for this test's domain (computed once per run)."""
-    key = _item_key(request.node)
-    if key is None:
-        raise pytest.UsageError(f"{request.node.nodeid} is not a mailtests compliance test")
-    engine = request.config.stash[RUN_KEY].get_engine()
-    found = engine.result(*key)
-    request.node.stash[RESULT_KEY] = found
-    if found.outcome is Outcome.SKIP:
-        pytest.skip(found.message)
-    if engine.settings.fail_on == "regression" and not found.compliant and not found.is_regression:
-        pytest.xfail(f"{found.change} (not a regression of the proposed zones): {found.message}")
-    return found
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item):
-    outcome = yield
-    found = item.stash.get(RESULT_KEY, None)
-    if found is not None and found.outcome is Outcome.WARN:
-        warnings.warn(ComplianceWarning(f"{found.check} [{found.domain}]: {found.message}"), stacklevel=1)
-    return outcome
 
 
 @pytest.hookimpl(wrapper=True)
