@@ -14,11 +14,13 @@ worker's process only) is the fallback.
 
 from __future__ import annotations
 
+import os
 from html import escape
 from pathlib import Path
 
 import pytest
 
+from .plugin import QUIET_ABOVE as LARGE_RUN
 from .plugin import RECORD_PROPERTY, RUN_KEY
 from .render import record_html, reference_html, verdict_html
 
@@ -177,3 +179,53 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     report = config.stash.get(_REPORT_KEY, None)
     if meta is not None and report is not None:
         report.title = f"mailtests compliance report: {Path(str(meta.get('domains_file', ''))).name}"
+
+
+# -- large runs ------------------------------------------------------------------------------------------------
+
+
+def stand_down(config: pytest.Config) -> Path | None:
+    """Take pytest-html's report out of this run; the path it would have written (None when it was off).
+
+    pytest-html keeps every row in memory and renders them in the browser with script:
+    a row per test is fine for a few domains and unusable for thousands (its report
+    of 1,000 domains is 44 MB and took headless Chromium over a minute to open).
+    """
+    from pytest_html.basereport import BaseReport
+
+    global _writing
+    reports = [p for p in config.pluginmanager.get_plugins() if isinstance(p, BaseReport)]
+    for plugin in reports:
+        config.pluginmanager.unregister(plugin)
+    _writing = False
+    return Path(reports[0]._report_path) if reports else None
+
+
+def write_pointer(path: Path, audit: Path, results: Path, tests: int, meta: dict) -> Path:
+    """A small report.html in place of pytest-html's, saying where this run's report is.
+
+    Written rather than left alone, so that the file at the usual place never shows an earlier run.
+    """
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def link(target: Path) -> str:
+        return escape(Path(os.path.relpath(target, folder)).as_posix())
+
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+        "<title>mailtests: the report of this run is audit.html</title></head>\n<body>\n"
+        "<h1>mailtests compliance report</h1>\n"
+        f"<p>Run of {escape(str(meta.get('domains_file', '')))}, finished {escape(str(meta.get('finished', '')))} "
+        f"(UTC): {tests:,} compliance tests.</p>\n"
+        f'<p>Its report is <a href="{link(audit)}">audit.html</a>: every result with its reason, RFC reference '
+        f'and DNS evidence. For machines: <a href="{link(results)}">results.json</a>.</p>\n'
+        f"<p>pytest-html's report (one row per test) is not written for runs of more than {LARGE_RUN:,} tests "
+        "unless asked for on the command line: give <code>--html=PATH</code> there (not in an ini file's "
+        "addopts) to write it anyway.</p>\n</body></html>\n"
+    )
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -25,9 +25,7 @@ from .session import Engine, Settings, SettingsError
 RESULT_KEY = pytest.StashKey[Result]()
 RUN_KEY = pytest.StashKey["Run"]()
 RECORD_PROPERTY = "mailtests_result"
-#: Above this many compliance tests the run reports failures as the mailtests summary does (one line each):
-#: ``--tb=no -rN`` unless the user chose ``--tb``/``-r``. pytest 9.2's failure summary is quadratic in the
-#: number of reports (pytest issue 13360); its tracebacks repeat the mailtests summary's messages.
+#: Above this many compliance tests a run is large: pytest's heavy per-test outputs give way (see ``_large``).
 QUIET_ABOVE = 1000
 
 _current_run: Run | None = None  # pytest_runtest_logreport gets no config: the run of the current session
@@ -46,6 +44,7 @@ class Run:
     results_path: Path | None = None
     document: dict | None = None  # the results document once written: htmlreport reads its metadata
     large: bool = False  # more than QUIET_ABOVE compliance tests: the heavy per-test outputs are trimmed
+    html_pointer: Path | None = None  # a large run's report.html: a page pointing to audit.html (pytest-html off)
 
     def get_settings(self) -> Settings:
         if self.settings is None:
@@ -205,29 +204,51 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if not session.config.getoption("no_warmup"):
         engine.warm_up(pairs)
     if len(pairs) > QUIET_ABOVE:
-        run.large = True
-        _quiet(session.config)
+        _large(session.config)
     # The run's answers and results live until the end: move them out of the collector's way (later full
     # collections, and pytest's gc.collect() at exit, no longer walk them).
     gc.collect()
     gc.freeze()
 
 
-def _chose(config: pytest.Config, *flags: str) -> bool:
-    """True when the command line, PYTEST_ADDOPTS or the ini file's addopts give one of the flags."""
+def _chose(config: pytest.Config, *flags: str, ini: bool = True) -> bool:
+    """True when the command line, PYTEST_ADDOPTS or (with ``ini``) the ini file's addopts give one of the flags."""
     args = [*config.invocation_params.args, *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")),
-            *config.getini("addopts")]
+            *(config.getini("addopts") if ini else ())]
     return any(a == f or a.startswith(f + "=") or (len(f) == 2 and a.startswith(f) and not a.startswith("--"))
                for a in map(str, args) for f in flags)
 
 
-def _quiet(config: pytest.Config) -> None:
-    """``--tb=no -rN`` for a large run, where the user did not choose a traceback style or report chars."""
+def _large(config: pytest.Config) -> None:
+    """A run of more than QUIET_ABOVE compliance tests keeps pytest's outputs to what stays fast.
+
+    Failures are reported as the mailtests summary does, one line each (``--tb=no -rN``),
+    unless the user chose ``--tb``/``-r``: pytest 9.2's failure summary is quadratic in
+    the number of reports (pytest issue 13360) and its tracebacks repeat the summary's
+    messages. pytest-html's report is replaced by a page that points to audit.html,
+    unless ``--html`` was given on the command line (not only in an ini file's addopts).
+    """
+    run = config.stash[RUN_KEY]
+    run.large = True
     if not _chose(config, "--tb"):
         config.option.tbstyle = "no"
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and not _chose(config, "-r"):
         reporter.reportchars = ""
+    if config.pluginmanager.hasplugin("mailtests-html") and not _chose(config, "--html", ini=False):
+        from .htmlreport import stand_down
+
+        run.html_pointer = stand_down(config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:
+    """pytest-xdist's controller collects nothing itself: it learns the size of the run from a worker."""
+    run = node.config.stash.get(RUN_KEY, None)
+    if run is not None and not run.large and len(ids) > QUIET_ABOVE:
+        suite = sum(1 for nodeid in ids if nodeid.rsplit("::", 1)[-1].split("[", 1)[0] in BY_TEST_NAME)
+        if suite > QUIET_ABOVE:
+            _large(node.config)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -292,6 +313,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     document = run.document = results_document(meta, run.records)
     run.results_path = write_results(out / "results.json", document)
     write_audit_html(out / "audit.html", document)
+    if run.html_pointer is not None:
+        from .htmlreport import write_pointer
+
+        write_pointer(run.html_pointer, out / "audit.html", run.results_path, len(run.records), meta)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
@@ -301,3 +326,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     from .summary import write_summary
 
     write_summary(terminalreporter, run.records, run.dns_stats, run.results_path)
+    if run.html_pointer is not None:
+        terminalreporter.write_line(
+            f"report.html: {run.html_pointer} points to audit.html; pytest-html's per-test report is written for "
+            f"runs of up to {QUIET_ABOVE:,} tests, or with --html=PATH on the command line")
