@@ -24,6 +24,10 @@ class Exchange:
 
 def mx_set(ctx: Context) -> list[Exchange]:
     """The domain's MX records, lowest preference first (RFC 5321 §5.1)."""
+    return list(ctx.shared("mx_set", _mx_set))
+
+
+def _mx_set(ctx: Context) -> list[Exchange]:
     answer = ctx.lookup(ctx.domain, "MX")
     found = [Exchange(rd.preference, rd.exchange) for rd in answer.rdatas()]
     return sorted(found, key=lambda e: (e.preference, e.host.to_text()))
@@ -50,8 +54,13 @@ def sending_ips(ctx: Context) -> tuple[list[IPAddress], str]:
     """The IPs the domain sends from, and where they came from (catalog, "Sending IPs").
 
     The ones listed in domains.yaml; where none are listed, the addresses of the
-    domain's MX hosts, the usual gateway that sends and receives.
+    domain's MX hosts, the usual gateway that sends and receives. Found once per domain.
     """
+    ips, source = ctx.shared("sending_ips", _sending_ips)
+    return list(ips), source
+
+
+def _sending_ips(ctx: Context) -> tuple[list[IPAddress], str]:
     listed = list(getattr(ctx.entry, "sending_ips", ()) or ())
     if listed:
         return listed, "listed in the domains file"
@@ -141,6 +150,11 @@ def lookup_or_loop(ctx: Context, name: dns.name.Name | str, rdtype: str) -> tupl
 
 def host_addresses(ctx: Context, host: dns.name.Name) -> tuple[list[IPAddress], list[dns.name.Name]]:
     """The A and AAAA addresses of a host (RFC 5321 §5.1), and its CNAME chain when that loops."""
+    found, loop = ctx.shared(("host_addresses", host), lambda c: _host_addresses(c, host))
+    return list(found), list(loop)
+
+
+def _host_addresses(ctx: Context, host: dns.name.Name) -> tuple[list[IPAddress], list[dns.name.Name]]:
     found: list[IPAddress] = []
     for rdtype in ("A", "AAAA"):
         answer, loop = lookup_or_loop(ctx, host, rdtype)

@@ -11,6 +11,7 @@ DNS layer, so each list is tested once per run however many domains use it.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 
@@ -41,15 +42,20 @@ class Offline(Exception):
 # -- asking a list ------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)
+def _zone_name(zone: str) -> dns.name.Name:
+    return dns.name.from_text(zone.rstrip("."))
+
+
 def query_name(subject: IPAddress | str, zone: str) -> dns.name.Name:
     """The name to ask: reversed octets (§2.1), reversed nibbles (§2.4) or ``<domain>.<zone>`` (§2.3)."""
     if isinstance(subject, ipaddress.IPv4Address):
-        labels = ".".join(reversed(str(subject).split(".")))
+        labels = [o.encode() for o in reversed(str(subject).split("."))]
     elif isinstance(subject, ipaddress.IPv6Address):
-        labels = ".".join(reversed(subject.exploded.replace(":", "")))
+        labels = [n.encode() for n in reversed(subject.exploded.replace(":", ""))]
     else:
-        labels = subject.rstrip(".")
-    return dns.name.from_text(f"{labels}.{zone.rstrip('.')}")
+        return dns.name.from_text(f"{subject.rstrip('.')}.{zone.rstrip('.')}")
+    return dns.name.Name([*labels, *_zone_name(zone).labels])  # digits and hex: no text to parse
 
 
 @dataclass
@@ -159,6 +165,11 @@ def list_health(ctx: Context, bl: Blocklist) -> Health:
     return health
 
 
+def shared_health(ctx: Context, bl: Blocklist) -> Health:
+    """:func:`list_health`, once per run: a list's answers to its test entries are the same for every domain."""
+    return ctx.shared(("dnsbl.health", bl), lambda c: list_health(c, bl), run_wide=True, errors=(Offline,))
+
+
 def configured_lists(ctx: Context, kind: str | None = None) -> tuple[list[Blocklist], list[str]]:
     """The lists to use (of one kind), and notes on any left out (a subscription list without a subscription)."""
     config = ctx.config
@@ -180,7 +191,7 @@ def dnsbl_list_healthy(ctx: Context) -> Finding:
     if not lists:
         return skipped("no DNS blocklist is configured" + "".join(f"; {n}" for n in notes))
     try:
-        healths = [list_health(ctx, bl) for bl in lists]
+        healths = [shared_health(ctx, bl) for bl in lists]
     except Offline:
         return skipped(OFFLINE_REASON)
     details = {"lists": {h.bl.zone: {"state": h.state, "why": h.why, "ipv6": h.ipv6} for h in healths},
@@ -206,7 +217,7 @@ def _screen(ctx: Context, kind: str, subjects: list, who: str) -> Finding:
     """
     lists, notes = configured_lists(ctx, kind)
     try:
-        healths = [list_health(ctx, bl) for bl in lists]
+        healths = [shared_health(ctx, bl) for bl in lists]
     except Offline:
         return skipped(OFFLINE_REASON)
     listed: list[str] = []

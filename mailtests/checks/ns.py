@@ -26,6 +26,10 @@ PARENT_TRIES = 3
 
 def ns_hosts(ctx: Context) -> list[dns.name.Name]:
     """The host names of the domain's NS RRset (RFC 1034 §4.2.1); empty when it has none."""
+    return list(ctx.shared("ns_hosts", _ns_hosts))
+
+
+def _ns_hosts(ctx: Context) -> list[dns.name.Name]:
     answer = ctx.lookup(ctx.domain, "NS")
     if answer.nxdomain or answer.is_alias:
         return []
@@ -180,6 +184,11 @@ def probe_servers(ctx: Context, hosts: list[dns.name.Name]) -> tuple[list[Probe]
     return probes, unaddressed
 
 
+def shared_probes(ctx: Context, hosts: list[dns.name.Name]) -> tuple[list[Probe], list[dns.name.Name]]:
+    """:func:`probe_servers` of the domain's NS hosts (``hosts`` is :func:`ns_hosts`), once per domain."""
+    return ctx.shared("ns.probes", lambda c: probe_servers(c, hosts))
+
+
 def _not_asked(unaddressed: list[dns.name.Name], unreachable: list[Probe]) -> str:
     notes = []
     if unaddressed:
@@ -198,7 +207,7 @@ def ns_authoritative(ctx: Context) -> Finding:
     hosts = ns_hosts(ctx)
     if not hosts:
         return _no_ns(ctx, "ns.authoritative")
-    probes, unaddressed = probe_servers(ctx, hosts)
+    probes, unaddressed = shared_probes(ctx, hosts)
     if not probes:
         return skipped(f"no name server of {ctx.domain} has an address to ask (ns.resolve reports it)")
     unreachable = [p for p in probes if p.unreachable]
@@ -233,7 +242,7 @@ def ns_serial_consistent(ctx: Context) -> Finding:
     hosts = ns_hosts(ctx)
     if not hosts:
         return _no_ns(ctx, "ns.serial-consistent")
-    probes, _ = probe_servers(ctx, hosts)
+    probes, _ = shared_probes(ctx, hosts)
     by_serial: dict[int, list[Probe]] = {}
     for p in probes:
         if (serial := p.serial) is not None:

@@ -42,7 +42,12 @@ class Reverse:
 
 def reverse(ctx: Context, ip: IPAddress) -> Reverse:
     """The PTR names of an IP: ``in-addr.arpa`` for IPv4 (RFC 1035 §3.5), ``ip6.arpa`` nibbles for IPv6 (RFC 3596
-    §2.5). A CNAME to a classless delegation (RFC 2317) is followed. A failed lookup raises DnsFailure."""
+    §2.5). A CNAME to a classless delegation (RFC 2317) is followed. A failed lookup raises DnsFailure.
+    Looked up once per domain and IP (ptr.* and helo.matches-ptr share it)."""
+    return ctx.shared(("ptr.reverse", ip), lambda c: _reverse(c, ip))
+
+
+def _reverse(ctx: Context, ip: IPAddress) -> Reverse:
     name = dns.reversename.from_address(str(ip))
     answer = ctx.dns.query(name, "PTR")
     if answer.rcode == OFFLINE:

@@ -30,12 +30,19 @@ _MANY = 6  # problems named in one message; the details hold all of them
 _LOOKS_LIKE_SPF = re.compile(r"v\s*=\s*spf1|^\W*spf1\b", re.IGNORECASE)
 
 
+def _walk_all(ctx: Context) -> list[Tree]:
+    return [walk(ctx.dns, ctx.domain, record=text) for text in spf_records(ctx, ctx.domain)]
+
+
 def _trees(ctx: Context) -> list[Tree] | Finding:
-    """One walked tree per SPF record at the domain, or the skip when there is none."""
-    records = spf_records(ctx, ctx.domain)
-    if not records:
+    """One walked tree per SPF record at the domain, or the skip when there is none.
+
+    Walked once per domain and shared by the spf.* checks; each lists the walk's answers as evidence.
+    """
+    trees = ctx.shared("spf.trees", _walk_all)
+    if not trees:
         return skipped(f"{ctx.domain} publishes no SPF record (spf.present reports it)")
-    return [walk(ctx.dns, ctx.domain, record=text) for text in records]
+    return trees
 
 
 def _details(trees: list[Tree]) -> dict:
@@ -388,6 +395,7 @@ def spf_authorizes_senders(ctx: Context) -> Finding:
             result, _code, explanation = q.check()
             rows.append({"ip": str(ip), "result": result, "explanation": explanation,
                          "mechanism": q.mechanism if result == "pass" else None})
+            q.perm_error = None  # pyspf keeps the PermError, whose traceback holds q: a cycle only the GC frees
     details = {"helo": helo, "sending_ips": [str(ip) for ip in ips], "sending_ips_source": source, "results": rows}
     bad = [r for r in rows if r["result"] != "pass"]
     if bad and all(r["result"] == "temperror" for r in bad):

@@ -14,6 +14,7 @@ asked after :data:`MAX_FAILURES` failed questions.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -122,6 +123,7 @@ class Tree:
         }
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def name_error(name: str) -> str | None:
     """Why a target is not a name that can be looked up (RFC 7208 §4.3, RFC 1035 §2.3.4), or None."""
     bare = name[:-1] if name.endswith(".") else name
