@@ -198,6 +198,8 @@ def stand_down(config: pytest.Config) -> Path | None:
     for plugin in reports:
         config.pluginmanager.unregister(plugin)
     _writing = False
+    if reports:  # and these hooks, which only feed pytest-html's rows (one call per test phase)
+        config.pluginmanager.unregister(name="mailtests-html")
     return Path(reports[0]._report_path) if reports else None
 
 

@@ -15,6 +15,8 @@ from .config import Config, ConfigError, load_config, parse_resolver
 from .dnslayer.layer import DnsLayer
 from .dnslayer.resolver import Server, WireSource, ask
 from .dnslayer.zonelines import record_lines
+from .forked import ForkedWarmUp
+from .forked import available as forked_available
 from .result import FIXED, REGRESSION, Outcome, Result, change_between
 
 #: Checks that ask the name servers themselves: zone files cannot answer them (they run live in a comparison).
@@ -142,13 +144,30 @@ class Engine:
             self.layer = DnsLayer(resolver, zones, offline=settings.offline, timeout=settings.timeout)
         self.audit = Audit(self.layer, settings.config)
         self._lines: dict = {}
+        self.forked: ForkedWarmUp | None = None  # the warm-up process, when the results come from one
+        self.warmup = "off"  # how the results were computed ahead of the tests: process, threads or off
 
     @property
     def layers(self) -> list[DnsLayer]:
         return [self.layer] + ([self.live.layer] if self.live else [])
 
+    def dns_counts(self) -> dict[str, int]:
+        """Questions sent to a source and answered from the run's cache, in this process and the warm-up's."""
+        counts = {"sent": 0, "cached": 0}
+        for layer in self.layers:
+            counts["sent"] += layer.sent
+            counts["cached"] += layer.cached
+        if self.forked is not None:
+            for key in counts:
+                counts[key] += self.forked.stats.get(key, 0)
+        return counts
+
     def result(self, subject: str, check_id: str) -> Result:
         """The verdict for the test; with --compare-live, the proposed zones' verdict marked against live DNS."""
+        if self.forked is not None:
+            found = self.forked.result((subject, check_id))
+            if found is not None:
+                return found
         if self.live is None:
             return self.audit.result(subject, check_id)
         live = self.live.result(subject, check_id)
@@ -221,7 +240,24 @@ class Engine:
                    for a in probes]
         return message, results
 
-    def warm_up(self, pairs: list[tuple[str, str]]) -> None:
+    def warm_up(self, pairs: list[tuple[str, str]], mode: str = "process") -> None:
+        """Compute the results of ``pairs`` ahead of the tests: in a child process that streams them in the
+        tests' order (``process``, where :func:`mailtests.forked.available`), or with threads here first."""
+        if mode == "process" and self.live is None and forked_available():
+            audit = self.audit
+            audit.keep_facts(len({domain for domain, _ in pairs}))  # in the tests' order, a domain's checks
+            self.forked = ForkedWarmUp(pairs, audit.result, self.settings.concurrency, done=audit.forget_facts,
+                                       stats=lambda: {"sent": self.layer.sent, "cached": self.layer.cached})
+            self.warmup = "process"
+            return
+        self.warmup = "threads"
         for audit in (self.audit, self.live):
             if audit is not None:
                 audit.warm_up(pairs, workers=self.settings.concurrency)
+
+    def close(self) -> str | None:
+        """Stop the warm-up process if one still runs; say why it stopped early, if it did (else None)."""
+        if self.forked is None:
+            return None
+        self.forked.close()
+        return self.forked.failure

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mailtests.forked import available as forked_available
 from mailtests.results import evidence_of
 
 pytest_plugins = ["pytester"]
@@ -84,7 +85,8 @@ def test_every_record_carries_its_evidence_and_the_run_its_metadata(audit, pytes
     assert len(run["domains_file_sha256"]) == 64 and run["versions"]["dnspython"]
 
 
-def test_the_warm_up_changes_nothing_but_speed(audit, pytester):
+@pytest.mark.parametrize("mode", ["threads", "off"])
+def test_the_warm_up_changes_nothing_but_speed(audit, pytester, mode):
     def comparable(doc):
         out = []
         for r in doc["results"]:
@@ -92,11 +94,14 @@ def test_the_warm_up_changes_nothing_but_speed(audit, pytester):
             out.append({**r, "evidence": evidence})
         return out
 
-    audit()
-    warm = comparable(results(pytester))
-    audit("--no-warmup")
-    cold = comparable(results(pytester))
-    assert warm == cold
+    audit()  # the default: where it can, a warm-up process streams the results
+    default = results(pytester)
+    assert default["run"]["warmup"] == ("process" if forked_available() else "threads")
+    audit(f"--warmup={mode}")
+    other = results(pytester)
+    assert other["run"]["warmup"] == mode
+    assert comparable(default) == comparable(other)
+    assert default["run"]["dns_questions"]["sent"] == other["run"]["dns_questions"]["sent"]
 
 
 def test_a_warning_passes_unless_warnings_are_made_failures(audit):

@@ -140,6 +140,10 @@ class Answer:
         what = self.rcode if self.error is None else f"{self.rcode} ({self.error})"
         return f"{self.qname.to_text()} {self.rdtype}: {what} from {self.server}"
 
+    def __getstate__(self) -> dict:
+        """The fields only (a pickle, e.g. from the warm-up process, leaves the computed memos behind)."""
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
     # -- evidence --------------------------------------------------------------
     def to_dict(self) -> dict:
         """The answer as results.json has it; made once, so every record citing the answer shares one dict

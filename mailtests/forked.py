@@ -1,0 +1,191 @@
+"""The warm-up in a child process: results computed on a second core while pytest runs the tests.
+
+pytest runs the tests in one thread, and the checks (dnspython building and parsing
+messages above all) hold the GIL, so in one process the warm-up and pytest's own
+work per test take turns on one core. Where the machine has a second core and
+``os.fork`` is safe (Linux, no other thread running), the warm-up runs in a forked
+child instead: it computes the results in the order the tests will ask for them,
+with the usual thread pool, and streams each one to the parent as soon as it is
+made; a test waits only for its own result.
+
+The child asks every DNS question of the run, each once, through the one DNS layer
+it inherited; each answer crosses the pipe once, and results cite answers by number.
+When the child fails or dies, the parent computes the missing results itself and
+says so at the end of the run: results never depend on where they were computed.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import BinaryIO
+
+from .result import Result
+
+Key = tuple[str, str]
+
+#: Bytes the child buffers before writing; it also writes whenever the next result is not ready yet.
+BUFFER = 1 << 16
+#: Results a task of the child's thread pool computes in a row (fewer, larger tasks: less pool overhead).
+CHUNK = 8
+
+
+def available() -> bool:
+    """Whether a forked warm-up can help and is safe here: Linux, two cores or more, no other thread."""
+    return (sys.platform == "linux" and hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+            and threading.active_count() == 1)
+
+
+class ForkedWarmUp:
+    """Results of ``pairs`` computed in a child process by ``compute``, read back in order on demand.
+
+    ``compute(domain, check_id)`` runs in the child (a thread pool of ``workers``);
+    ``done(domain)`` is called there once every pair of a domain has its result.
+    ``stats()`` (run in the child at the end) gives what the parent reports, e.g.
+    the DNS layer's counts.
+    """
+
+    def __init__(self, pairs: Sequence[Key], compute: Callable[[str, str], Result], workers: int,
+                 done: Callable[[str], None] | None = None, stats: Callable[[], dict] | None = None) -> None:
+        self.keys = frozenset(pairs)
+        self.results: dict[Key, Result] = {}
+        self.answers: list = []
+        self.stats: dict = {}
+        self.failure: str | None = None  # why the child stopped early, in words
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: compute, stream, and leave without running the parent's exit handlers
+            os.close(read)
+            status = 0
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                # The child lives for one warm-up: no cyclic GC (the checks make no cycles), which would also
+                # touch, and so copy, every page of the parent's heap it shares.
+                gc.disable()
+                with os.fdopen(write, "wb", buffering=BUFFER) as out:
+                    _serve(out, pairs, compute, workers, done, stats)
+            except BrokenPipeError:
+                status = 1  # the parent is gone or stopped reading: nothing to tell
+            except BaseException:
+                status = 1
+            finally:
+                os._exit(status)
+        os.close(write)
+        self.pid: int | None = pid
+        self._in: BinaryIO | None = os.fdopen(read, "rb", buffering=BUFFER)
+
+    def result(self, key: Key) -> Result | None:
+        """The child's result for ``key``; None when the child will not give it (the caller computes it)."""
+        found = self.results.get(key)
+        if found is not None or key not in self.keys:
+            return found
+        while key not in self.results and self._read():
+            pass
+        return self.results.get(key)
+
+    def _read(self) -> bool:
+        """Read one message; False once the stream has ended."""
+        if self._in is None:
+            return False
+        try:
+            kind, payload = pickle.load(self._in)
+        except EOFError:
+            self._stop("the warm-up process ended before it sent every result")
+            return False
+        except Exception as exc:  # a torn or foreign stream: stop reading, compute the rest here
+            self._stop(f"the warm-up process's stream could not be read ({exc!r})")
+            return False
+        if kind == "answers":
+            self.answers.extend(payload)
+        elif kind == "result":
+            key, result, refs = payload
+            answers = self.answers
+            self.results[key] = replace(result, evidence=[answers[i] for i in refs])
+        elif kind == "end":
+            self.stats = payload
+            self._stop(None)
+            return False
+        elif kind == "error":
+            self._stop(f"the warm-up process failed: {payload}")
+            return False
+        return True
+
+    def _stop(self, failure: str | None) -> None:
+        self.failure = failure
+        if self._in is not None:
+            self._in.close()
+            self._in = None
+        self.close()
+
+    def close(self) -> None:
+        """Stop reading (after the child's last word, when every result is in); end the child if it still runs,
+        and reap it."""
+        if self._in is not None and len(self.results) == len(self.keys):
+            while self._read():
+                pass
+        if self._in is not None:
+            self._in.close()
+            self._in = None
+        if self.pid is not None:
+            try:
+                done, _ = os.waitpid(self.pid, os.WNOHANG)
+                if done == 0:
+                    os.kill(self.pid, signal.SIGTERM)
+                    os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass
+            self.pid = None
+
+
+def _serve(out: BinaryIO, pairs: Sequence[Key], compute: Callable[[str, str], Result], workers: int,
+           done: Callable[[str], None] | None, stats: Callable[[], dict] | None) -> None:
+    """The child's loop: compute every pair with a thread pool and send the results in order."""
+    def dump(message: tuple) -> None:  # one pickle a message: the reader unpickles each on its own
+        pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+
+    numbers: dict[int, int] = {}  # id(answer) -> its number in the parent's table
+    kept: list = []
+    pending: dict[str, int] = {}
+    for domain, _ in pairs:
+        pending[domain] = pending.get(domain, 0) + 1
+
+    def send(domain: str, check_id: str, result: Result) -> None:
+        fresh = []
+        for answer in result.evidence:
+            if id(answer) not in numbers:
+                numbers[id(answer)] = len(kept)
+                kept.append(answer)  # alive, so that its id is never another answer's
+                fresh.append(answer)
+        if fresh:
+            dump(("answers", fresh))
+        dump(("result", ((domain, check_id), replace(result, evidence=[]), [numbers[id(a)] for a in result.evidence])))
+        pending[domain] -= 1
+        if not pending[domain] and done is not None:
+            done(domain)
+
+    try:
+        def run(chunk: Sequence[Key]) -> list[Result]:
+            return [compute(domain, check_id) for domain, check_id in chunk]
+
+        chunks = [pairs[i:i + CHUNK] for i in range(0, len(pairs), CHUNK)]
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = [pool.submit(run, chunk) for chunk in chunks]
+            for chunk, future in zip(chunks, futures, strict=True):
+                if not future.done():
+                    out.flush()  # the parent may be waiting for what is buffered
+                for (domain, check_id), result in zip(chunk, future.result(), strict=True):
+                    send(domain, check_id, result)
+        dump(("end", stats() if stats is not None else {}))
+    except BrokenPipeError:
+        raise
+    except BaseException:
+        dump(("error", traceback.format_exc(limit=8)))
+        raise

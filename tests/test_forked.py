@@ -1,0 +1,88 @@
+"""The warm-up process (mailtests.forked): results computed in a child, streamed back, the same as computed here."""
+
+import os
+
+import dns.name
+import pytest
+
+from mailtests.catalog import Severity
+from mailtests.dnslayer.answer import Answer
+from mailtests.forked import ForkedWarmUp, available
+from mailtests.result import Outcome, Result
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+
+SHARED = Answer(dns.name.from_text("example.com"), "MX", "NOERROR", server="127.0.0.1:53")
+
+
+def verdict(domain: str, check: str) -> Result:
+    own = Answer(dns.name.from_text(domain), "TXT", "NXDOMAIN", server="127.0.0.1:53")
+    return Result(domain, check, Severity.FAIL, Outcome.PASS, f"{check} holds for {domain}",
+                  evidence=[SHARED, own], details={"parent_pid": os.getpid()})
+
+
+PAIRS = [(f"d{i}.example", check) for check in ("mx.present", "spf.present") for i in range(50)]
+
+
+def test_results_come_back_in_any_order_asked_with_their_evidence():
+    done = []
+    forked = ForkedWarmUp(PAIRS, verdict, workers=4, done=done.append, stats=lambda: {"sent": 7, "cached": 3})
+    try:
+        last = forked.result(PAIRS[-1])
+        first = forked.result(PAIRS[0])
+    finally:
+        forked.close()
+    assert first.message == "mx.present holds for d0.example" and last.domain == "d49.example"
+    assert first.details["parent_pid"] != os.getpid()  # computed in the child
+    assert first.evidence[0] == SHARED and first.evidence[0] is last.evidence[0]  # an answer crosses once
+    assert first.evidence[1].qname == dns.name.from_text("d0.example")
+    assert forked.stats == {"sent": 7, "cached": 3} and forked.failure is None
+    assert done == []  # ``done`` runs in the child, not here
+
+
+def test_a_key_the_child_does_not_compute_is_left_to_the_caller():
+    forked = ForkedWarmUp(PAIRS[:3], verdict, workers=2)
+    try:
+        assert forked.result(("other.example", "mx.present")) is None
+        assert forked.result(PAIRS[2]) is not None
+    finally:
+        forked.close()
+
+
+def test_a_child_that_dies_leaves_the_rest_to_the_caller_and_says_why():
+    def dies_at_the_tenth(domain: str, check: str) -> Result:
+        if domain == "d10.example":
+            os._exit(3)
+        return verdict(domain, check)
+
+    forked = ForkedWarmUp(PAIRS, dies_at_the_tenth, workers=1)
+    try:
+        assert forked.result(PAIRS[20]) is None
+    finally:
+        forked.close()
+    assert "ended before it sent every result" in forked.failure
+
+
+def test_a_check_that_raises_in_the_child_is_reported_with_its_traceback():
+    def broken(domain: str, check: str) -> Result:
+        raise RuntimeError(f"boom in {domain}")
+
+    forked = ForkedWarmUp(PAIRS[:2], broken, workers=1)
+    try:
+        assert forked.result(PAIRS[0]) is None
+    finally:
+        forked.close()
+    assert "warm-up process failed" in forked.failure and "RuntimeError: boom in d0.example" in forked.failure
+
+
+def test_available_only_without_other_threads():
+    import threading
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not available()  # forking beside another thread could copy a held lock
+    finally:
+        stop.set()
+        thread.join()
