@@ -49,8 +49,8 @@ class ForkedWarmUp:
 
     ``compute(domain, check_id)`` runs in the child (a thread pool of ``workers``);
     ``done(domain)`` is called there once every pair of a domain has its result.
-    ``stats()`` (run in the child at the end) gives what the parent reports, e.g.
-    the DNS layer's counts.
+    ``stats()`` (run in the child with each result and at the end) gives what the
+    parent reports, e.g. the DNS layer's counts.
     """
 
     def __init__(self, pairs: Sequence[Key], compute: Callable[[str, str], Result], workers: int,
@@ -106,7 +106,7 @@ class ForkedWarmUp:
         if kind == "answers":
             self.answers.extend(payload)
         elif kind == "result":
-            key, result, refs = payload
+            key, result, refs, self.stats = payload  # the counts so far: a run stopped early still has them
             answers = self.answers
             self.results[key] = replace(result, evidence=[answers[i] for i in refs])
         elif kind == "end":
@@ -166,7 +166,8 @@ def _serve(out: BinaryIO, pairs: Sequence[Key], compute: Callable[[str, str], Re
                 fresh.append(answer)
         if fresh:
             dump(("answers", fresh))
-        dump(("result", ((domain, check_id), replace(result, evidence=[]), [numbers[id(a)] for a in result.evidence])))
+        refs = [numbers[id(a)] for a in result.evidence]
+        dump(("result", ((domain, check_id), replace(result, evidence=[]), refs, stats() if stats else {})))
         pending[domain] -= 1
         if not pending[domain] and done is not None:
             done(domain)

@@ -169,6 +169,57 @@ class CheckItem(pytest.Item):
         return super().repr_failure(excinfo, style)
 
 
+#: Marks only pytest's own per-phase hooks act on: an item that has one runs the full protocol.
+_PHASE_MARKS = frozenset({"skip", "skipif", "xfail", "usefixtures"})
+#: Options under which pytest's per-phase hooks show or change something: the full protocol for every item.
+_PHASE_OPTIONS = ("setupshow", "setuponly", "setupplan")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+    """A compliance test runs a lean protocol: its three phases, each reported through pytest's hooks.
+
+    pytest's own protocol calls ``pytest_runtest_setup``/``call``/``teardown`` around each
+    phase, where the capture, logging and fixture plugins switch their machinery on and off:
+    at 31 tests a domain that was over a third of the time of a run. A compliance test
+    has no fixtures, prints nothing and logs nothing, so its phases are called directly;
+    each phase's report is still made and logged by the usual hooks
+    (``pytest_runtest_makereport``, ``pytest_runtest_logreport``, ``pytest_exception_interact``),
+    which is what the terminal, junitxml, pytest-html, pytest-xdist, ``-x`` and ``--pdb`` use.
+    Wrappers of the whole protocol (warnings, faulthandler, pytest-timeout) still wrap it.
+    """
+    if not isinstance(item, CheckItem) or _needs_full_protocol(item):
+        return None
+    ihook = item.ihook
+    ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    if _phase(item, "setup", item.setup).passed:
+        _phase(item, "call", item.runtest)
+    _phase(item, "teardown", item.teardown)
+    ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+
+
+def _needs_full_protocol(item: CheckItem) -> bool:
+    config = item.config
+    return (any(config.getoption(name, False) for name in _PHASE_OPTIONS)
+            or any(mark.name in _PHASE_MARKS for mark in item.iter_markers()))
+
+
+def _phase(item: CheckItem, when: str, func) -> pytest.TestReport:
+    """Run one phase and report it, as pytest's runner does (``call_and_report``)."""
+    reraise: tuple[type[BaseException], ...] = (pytest.exit.Exception,)
+    if not item.config.getoption("usepdb", False):
+        reraise += (KeyboardInterrupt,)
+    call = pytest.CallInfo.from_call(func, when=when, reraise=reraise)
+    ihook = item.ihook
+    report = ihook.pytest_runtest_makereport(item=item, call=call)
+    ihook.pytest_runtest_logreport(report=report)
+    if (call.excinfo is not None and not hasattr(report, "wasxfail")
+            and not isinstance(call.excinfo.value, pytest.skip.Exception)):
+        ihook.pytest_exception_interact(node=item, call=call, report=report)
+    return report
+
+
 def _is_suite_function(name: str, obj) -> bool:
     return (name in BY_TEST_NAME and inspect.isfunction(obj)
             and getattr(obj, "__module__", "").startswith("mailtests.suite."))

@@ -147,3 +147,25 @@ def test_offline_without_zone_files_is_a_usage_error(audit):
     run = audit("--offline", domains="domains: [example.com]\n")
     assert run.ret == pytest.ExitCode.USAGE_ERROR
     run.stderr.fnmatch_lines(["ERROR: --offline asks only zone files: give --zones PATH*"])
+
+
+def test_skip_marks_added_to_a_compliance_test_are_honoured(audit, pytester):
+    """A compliance test runs a lean protocol, except where pytest's per-phase hooks have work: a skip mark."""
+    pytester.makepyfile(skipper="""
+        import pytest
+
+        def pytest_collection_modifyitems(items):
+            for item in items:
+                if item.name == "test_mx_resolve[example.net]":
+                    item.add_marker(pytest.mark.skip(reason="known, ticket 42"))
+    """)
+    run = audit("-p", "skipper", "-rs", "-k", "mx_resolve")
+    run.assert_outcomes(passed=1, skipped=2)  # example.org's is skipped by its check (no MX)
+    run.stdout.fnmatch_lines(["*known, ticket 42*"])
+
+
+def test_exitfirst_stops_at_the_first_failure(audit):
+    run = audit("-x", "-k", "example.net")
+    assert run.ret == pytest.ExitCode.TESTS_FAILED
+    run.stdout.fnmatch_lines(["*stopping after 1 failures*"])
+    assert run.parseoutcomes()["failed"] == 1
