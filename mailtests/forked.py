@@ -23,7 +23,7 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import BinaryIO
@@ -57,9 +57,11 @@ class ForkedWarmUp:
                  done: Callable[[str], None] | None = None, stats: Callable[[], dict] | None = None) -> None:
         self.keys = frozenset(pairs)
         self.results: dict[Key, Result] = {}
-        self.answers: list = []
+        self.answers: list = []  # every answer the child sent, by number
+        self.values: list = []  # detail values several results may share, by number
         self.stats: dict = {}
         self.failure: str | None = None  # why the child stopped early, in words
+        self._received = 0
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: compute, stream, and leave without running the parent's exit handlers
@@ -83,13 +85,13 @@ class ForkedWarmUp:
         self._in: BinaryIO | None = os.fdopen(read, "rb", buffering=BUFFER)
 
     def result(self, key: Key) -> Result | None:
-        """The child's result for ``key``; None when the child will not give it (the caller computes it)."""
-        found = self.results.get(key)
-        if found is not None or key not in self.keys:
-            return found
+        """The child's result for ``key``, handed out once (a test keeps it while it runs); None when the child
+        will not give it, or gave it already: the caller computes it."""
+        if key not in self.keys:
+            return None
         while key not in self.results and self._read():
             pass
-        return self.results.get(key)
+        return self.results.pop(key, None)
 
     def _read(self) -> bool:
         """Read one message; False once the stream has ended."""
@@ -105,10 +107,16 @@ class ForkedWarmUp:
             return False
         if kind == "answers":
             self.answers.extend(payload)
+        elif kind == "values":
+            self.values.extend(payload)
         elif kind == "result":
-            key, result, refs, self.stats = payload  # the counts so far: a run stopped early still has them
-            answers = self.answers
-            self.results[key] = replace(result, evidence=[answers[i] for i in refs])
+            key, result, refs, values, self.stats = payload  # the counts so far: a run stopped early has them
+            answers, shared = self.answers, self.values
+            details = result.details
+            if values:
+                details = {k: shared[values[k]] if k in values else v for k, v in details.items()}
+            self.results[key] = replace(result, evidence=[answers[i] for i in refs], details=details)
+            self._received += 1
         elif kind == "end":
             self.stats = payload
             self._stop(None)
@@ -128,7 +136,7 @@ class ForkedWarmUp:
     def close(self) -> None:
         """Stop reading (after the child's last word, when every result is in); end the child if it still runs,
         and reap it."""
-        if self._in is not None and len(self.results) == len(self.keys):
+        if self._in is not None and self._received == len(self.keys):
             while self._read():
                 pass
         if self._in is not None:
@@ -151,23 +159,32 @@ def _serve(out: BinaryIO, pairs: Sequence[Key], compute: Callable[[str, str], Re
     def dump(message: tuple) -> None:  # one pickle a message: the reader unpickles each on its own
         pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
 
-    numbers: dict[int, int] = {}  # id(answer) -> its number in the parent's table
-    kept: list = []
+    numbers: dict[tuple[str, int], int] = {}  # (table, id(object)) -> its number in the parent's table
+    kept: dict[str, list] = {"answers": [], "values": []}
     pending: dict[str, int] = {}
     for domain, _ in pairs:
         pending[domain] = pending.get(domain, 0) + 1
 
-    def send(domain: str, check_id: str, result: Result) -> None:
+    def number(objects: Iterable, kind: str) -> list[int]:
+        """Numbers of objects in the parent's table of ``kind``; the new ones are sent first."""
         fresh = []
-        for answer in result.evidence:
-            if id(answer) not in numbers:
-                numbers[id(answer)] = len(kept)
-                kept.append(answer)  # alive, so that its id is never another answer's
-                fresh.append(answer)
+        for obj in objects:
+            if (kind, id(obj)) not in numbers:
+                numbers[kind, id(obj)] = len(kept[kind])
+                kept[kind].append(obj)  # alive, so that its id is never another object's
+                fresh.append(obj)
         if fresh:
-            dump(("answers", fresh))
-        refs = [numbers[id(a)] for a in result.evidence]
-        dump(("result", ((domain, check_id), replace(result, evidence=[]), refs, stats() if stats else {})))
+            dump((kind, fresh))
+        return [numbers[kind, id(obj)] for obj in objects]
+
+    def send(domain: str, check_id: str, result: Result) -> None:
+        refs = number(result.evidence, "answers")
+        # containers in the details may be shared by several results (a domain's SPF tree, cited by six checks)
+        shared = {k: v for k, v in result.details.items() if isinstance(v, (dict, list)) and v}
+        values = dict(zip(shared, number(shared.values(), "values"), strict=True))
+        details = {k: None if k in shared else v for k, v in result.details.items()}
+        dump(("result", ((domain, check_id), replace(result, evidence=[], details=details), refs, values,
+                         stats() if stats else {})))
         pending[domain] -= 1
         if not pending[domain] and done is not None:
             done(domain)

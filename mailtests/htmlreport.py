@@ -198,8 +198,11 @@ def stand_down(config: pytest.Config) -> Path | None:
     for plugin in reports:
         config.pluginmanager.unregister(plugin)
     _writing = False
-    if reports:  # and these hooks, which only feed pytest-html's rows (one call per test phase)
+    if reports:  # and the hooks that only feed its rows (called for each phase of each test)
         config.pluginmanager.unregister(name="mailtests-html")
+        html = config.pluginmanager.get_plugin("html")
+        if html is not None and hasattr(html, "pytest_runtest_makereport"):
+            config.pluginmanager.unregister(html)
     return Path(reports[0]._report_path) if reports else None
 
 

@@ -217,7 +217,18 @@ def _phase(item: CheckItem, when: str, func) -> pytest.TestReport:
     if (call.excinfo is not None and not hasattr(report, "wasxfail")
             and not isinstance(call.excinfo.value, pytest.skip.Exception)):
         ihook.pytest_exception_interact(node=item, call=call, report=report)
+    if when != "call" and report.passed:
+        _let_go(item.config, report)
     return report
+
+
+def _let_go(config: pytest.Config, report: pytest.TestReport) -> None:
+    """pytest's terminal keeps every report to the end, passed setups and teardowns too (``stats[""]``, which
+    it never reads): a compliance test's are let go, half of the reports of a run."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    kept = reporter.stats.get("") if reporter is not None else None
+    if kept and kept[-1] is report:
+        kept.pop()
 
 
 def _is_suite_function(name: str, obj) -> bool:
@@ -328,6 +339,10 @@ def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
+    if call.when == "teardown":
+        found = item.stash.get(RESULT_KEY, None)
+        if found is not None:  # the test is over: its record (made below or before) is all the run keeps
+            del item.stash[RESULT_KEY]
     if isinstance(item, CheckItem):
         # pytest copies the item's keywords into each of its three reports, and the terminal keeps every report
         # to the end (a third of a GiB at 10,000 domains); no reader of a compliance test's report uses them.
@@ -389,7 +404,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     out = Path(session.config.getoption("reports"))
     if not out.is_absolute():
         out = Path(session.config.invocation_params.dir) / out
-    document = run.document = results_document(meta, run.records)
+    document = run.document = results_document(meta, run.records, consume=True)
+    run.records = document["results"]  # the same records, now citing the document's answers by number
     run.results_path = write_results(out / "results.json", document)
     write_audit_html(out / "audit.html", document)
     if run.html_pointer is not None:

@@ -45,7 +45,7 @@ def summarize(records: list[dict]) -> dict[str, int]:
     return counts
 
 
-def results_document(run: dict, records: list[dict]) -> dict:
+def results_document(run: dict, records: list[dict], consume: bool = False) -> dict:
     """The one model behind results.json and audit.html, from records whose ``evidence`` holds the answers
     themselves (``Result.to_dict()``).
 
@@ -53,7 +53,8 @@ def results_document(run: dict, records: list[dict]) -> dict:
     in the sorted records, and each record cites it by index. Answers are the same
     answer when :func:`mailtests.render.answer_key` says so: the plugin's records share
     answer dicts, records that crossed a process (xdist, a merge) hold equal copies.
-    The given records are not changed: the document holds copies that cite indexes.
+    The given records are not changed: the document holds copies that cite indexes; with
+    ``consume`` the records themselves are made to cite indexes and become the document's.
     """
     ordered = sorted(records, key=lambda r: (r["domain"], r["check"]))
     answers: list[dict] = []
@@ -72,7 +73,11 @@ def results_document(run: dict, records: list[dict]) -> dict:
                     answers.append(answer)
                 by_id[id(answer)] = i
             refs.append(i)
-        results.append({**record, "evidence": refs})
+        if consume:  # the caller needs its records no more: they become the document's (no copy of each)
+            record["evidence"] = refs
+            results.append(record)
+        else:
+            results.append({**record, "evidence": refs})
     return {
         "schema_version": SCHEMA_VERSION,
         "run": run,

@@ -13,12 +13,13 @@ from mailtests.result import Outcome, Result
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 SHARED = Answer(dns.name.from_text("example.com"), "MX", "NOERROR", server="127.0.0.1:53")
+TREE = {"lookups": 3, "tree": {"domain": "example.com", "children": []}}  # as a domain's SPF checks share one
 
 
 def verdict(domain: str, check: str) -> Result:
     own = Answer(dns.name.from_text(domain), "TXT", "NXDOMAIN", server="127.0.0.1:53")
     return Result(domain, check, Severity.FAIL, Outcome.PASS, f"{check} holds for {domain}",
-                  evidence=[SHARED, own], details={"parent_pid": os.getpid()})
+                  evidence=[SHARED, own], details={"parent_pid": os.getpid(), "spf": TREE, "ips": []})
 
 
 PAIRS = [(f"d{i}.example", check) for check in ("mx.present", "spf.present") for i in range(50)]
@@ -36,6 +37,8 @@ def test_results_come_back_in_any_order_asked_with_their_evidence():
     assert first.details["parent_pid"] != os.getpid()  # computed in the child
     assert first.evidence[0] == SHARED and first.evidence[0] is last.evidence[0]  # an answer crosses once
     assert first.evidence[1].qname == dns.name.from_text("d0.example")
+    assert list(first.details) == ["parent_pid", "spf", "ips"] and first.details["spf"] == TREE
+    assert first.details["spf"] is last.details["spf"]  # a shared detail crosses once, and stays shared
     assert forked.stats == {"sent": 7, "cached": 3} and forked.failure is None
     assert done == []  # ``done`` runs in the child, not here
 

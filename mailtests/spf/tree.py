@@ -112,6 +112,13 @@ class Tree:
         return [v for n in self.nodes() for v in n.voids]
 
     def to_dict(self) -> dict:
+        """The tree as details show it; made once, as six checks of a domain cite the one walk (read-only)."""
+        found = self.__dict__.get("_as_dict")
+        if found is None:
+            found = self.__dict__["_as_dict"] = self._to_dict()
+        return found
+
+    def _to_dict(self) -> dict:
         return {
             "lookups": self.lookups,
             "void_lookups": len(self.voids),
