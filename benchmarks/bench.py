@@ -47,6 +47,7 @@ TIME_KEYS = frozenset({"time_ms", "elapsed_ms", "ttl"})
 #: Every row the benchmark prints, in order (the quick mode prints them all too).
 ROWS = (
     "suite, 1 domain", "suite, N domains, cold resolver", "suite, N domains", "suite, N domains, -n 2",
+    "suite, N domains, --warmup=threads",
     "suite, N domains, --tb=no -rN", "suite, N domains, -p no:html", "suite, N domains, --html on the command line",
     "pytest floor (empty bodies)",
     "pytest floor (same outcomes)", "pytest floor (empty bodies, -p no:html)", "DNS floor, sequential",
@@ -349,6 +350,7 @@ class Bench:
         same = bool(document and xdoc and comparable(document) == comparable(xdoc))
         xd.note += "; results identical to the single-process run" if same else "; RESULTS DIFFER"
         self.target("-n 2 gives identical results", same, "compared results.json records minus times and TTLs")
+        self.suite("suite, N domains, --warmup=threads", domains, "--warmup=threads", per=n, reports="threads")
         self.suite("suite, N domains, --tb=no -rN", domains, "--tb=no", "-rN", per=n, reports="tbno")
         self.suite("suite, N domains, -p no:html", domains, "-p", "no:html", per=n, reports="nohtml")
         self.suite("suite, N domains, --html on the command line", domains,

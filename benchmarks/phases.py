@@ -48,7 +48,7 @@ def pytest_collection(session: pytest.Session):
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_collection_finish(session: pytest.Session):
-    _mark("warm_up")  # mailtests' pytest_collection_finish runs the warm-up
+    _mark("warm_up")  # mailtests' pytest_collection_finish runs the warm-up (or starts its process)
     result = yield
     _mark("warm_up_end")
     return result
@@ -73,6 +73,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
     _mark("sessionfinish")
+    from mailtests.plugin import RUN_KEY
+
+    run = session.config.stash.get(RUN_KEY, None)
+    forked = getattr(getattr(run, "engine", None), "forked", None)
+    if forked is not None:  # before mailtests' sessionfinish closes it
+        _gc["tests_waited"] = forked.waited
     result = yield
     _mark("sessionfinish_end")
     return result
@@ -86,7 +92,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         t0 = float(os.environ.get("MAILTESTS_BENCH_T0", _marks["configure"]))
         with open(path, "w", encoding="utf-8") as fh:
             json.dump({**{k: v - t0 for k, v in _marks.items()}, "gc_seconds": _gc["seconds"],
-                       "gc_full_collections": _gc["full"]}, fh)
+                       "gc_full_collections": _gc["full"],
+                       **({"tests_waited": _gc["tests_waited"]} if "tests_waited" in _gc else {})}, fh)
 
 
 def phase_table(marks: dict[str, float], total: float) -> list[tuple[str, float]]:
@@ -101,6 +108,8 @@ def phase_table(marks: dict[str, float], total: float) -> list[tuple[str, float]
             ("collection (domains file, parametrize)", span("collection", "warm_up")),
             ("warm-up (all checks, DNS)", span("warm_up", "warm_up_end")),
             ("test loop (pytest per item, reports per item)", span("tests", "tests_end")),
+            *([("of which waiting for the warm-up process's results", marks["tests_waited"])]
+              if "tests_waited" in marks else []),
             ("terminal summary (failures, warnings, mailtests)", summary),
             ("session finish (results.json, audit.html, report.html)",
              span("sessionfinish", "sessionfinish_end") - summary),
