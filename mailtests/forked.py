@@ -117,9 +117,10 @@ class ForkedWarmUp:
         elif kind == "result":
             key, fields, refs, values, self.stats = payload  # the counts so far: a run stopped early has them
             domain, check, severity, outcome, message, details = fields
-            if values:
-                shared = self.values
-                details = {k: shared[values[k]] if k in values else v for k, v in details.items()}
+            # names and keys recur in every result: one string each, as in the child (a run keeps every record)
+            domain, check, intern = sys.intern(domain), sys.intern(check), sys.intern
+            shared = self.values
+            details = {intern(k): shared[values[k]] if k in values else v for k, v in details.items()}
             answers = self.answers
             self.results[key] = Result(domain, check, Severity(severity), Outcome(outcome), message,
                                        [answers[i] for i in refs], details)
