@@ -294,7 +294,13 @@ class Bench:
             stats = document["run"].get("dns_questions", {})
             note += (f"; {len(document['results'])} results {document['summary']}; DNS sent {stats.get('sent')}, "
                      f"cached {stats.get('cached')}")
+        marks = json.loads((out / "phases.json").read_text()) if phases and (out / "phases.json").exists() else {}
+        if "child_maxrss_kib" in marks:
+            # GNU time's peak is the largest process's: the warm-up process's is given beside it
+            row_child = marks["child_maxrss_kib"] / 1024
+            note += f"; warm-up process peak RSS {row_child:.0f} MiB (shares the parent's pages at fork)"
         row = Row(name, m.wall, m.cpu, m.rss_mib, per, note)
+        row.extra["child_rss_mib"] = marks.get("child_maxrss_kib", 0) / 1024
         self.add(row)
         return row, document, m
 
@@ -345,7 +351,7 @@ class Bench:
         if n in (1000, 10000):
             self.target(f"{n} domains < {limit} s", main.wall < limit, f"{main.wall:.1f} s")
         if n >= 10000:
-            self.target("peak RSS < 1.5 GiB", main.rss_mib < 1536, f"{main.rss_mib:.0f} MiB")
+            self.target("peak RSS < 1.5 GiB", main.rss_mib < 1536, rss_detail(main))
         xd, xdoc, _ = self.suite("suite, N domains, -n 2", domains, "-n", "2", per=n, reports="xdist")
         same = bool(document and xdoc and comparable(document) == comparable(xdoc))
         xd.note += "; results identical to the single-process run" if same else "; RESULTS DIFFER"
@@ -408,7 +414,7 @@ class Bench:
         self.main_dir = self.work / "main"
         limit = 20 if n <= 1000 else 120
         self.target(f"{n} domains < {limit} s", main.wall < limit, f"{main.wall:.1f} s")
-        self.target("peak RSS < 1.5 GiB", main.rss_mib < 1536, f"{main.rss_mib:.0f} MiB")
+        self.target("peak RSS < 1.5 GiB", main.rss_mib < 1536, rss_detail(main))
         questions = unique_questions(document) if document else set()
         sent = (document or {}).get("run", {}).get("dns_questions", {}).get("sent")
         self.target("each (name, type) asked once: sent == unique questions", sent == len(questions),
@@ -480,6 +486,15 @@ class Bench:
             for phase, seconds in phase_table(json.loads(marks_path.read_text()), main.wall):
                 lines.append(f"  {seconds:8.2f}  {phase}")
         return "\n".join(lines)
+
+
+def rss_detail(row: Row) -> str:
+    """The run's peak RSS, and the warm-up process's beside it (their sum overstates: they share pages)."""
+    child = row.extra.get("child_rss_mib", 0)
+    if not child:
+        return f"{row.rss_mib:.0f} MiB"
+    return (f"{row.rss_mib:.0f} MiB (pytest's process); the warm-up process's peak {child:.0f} MiB, "
+            f"sum {row.rss_mib + child:.0f} MiB counting pages they share twice")
 
 
 def main_html_off(folder: Path) -> bool:

@@ -81,6 +81,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
         _gc["tests_waited"] = forked.waited
     result = yield
     _mark("sessionfinish_end")
+    if forked is not None and "maxrss_kib" in forked.stats:  # read after mailtests' sessionfinish closed it
+        _gc["child_maxrss_kib"] = forked.stats["maxrss_kib"]
     return result
 
 
@@ -93,7 +95,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         with open(path, "w", encoding="utf-8") as fh:
             json.dump({**{k: v - t0 for k, v in _marks.items()}, "gc_seconds": _gc["seconds"],
                        "gc_full_collections": _gc["full"],
-                       **({"tests_waited": _gc["tests_waited"]} if "tests_waited" in _gc else {})}, fh)
+                       **{k: _gc[k] for k in ("tests_waited", "child_maxrss_kib") if k in _gc}}, fh)
 
 
 def phase_table(marks: dict[str, float], total: float) -> list[tuple[str, float]]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import resource
 import signal
 import sys
 import threading
@@ -211,7 +212,9 @@ def _serve(out: BinaryIO, pairs: Sequence[Key], compute: Callable[[str, str], Re
                     out.flush()  # the parent may be waiting for what is buffered
                 for (domain, check_id), result in zip(chunk, future.result(), strict=True):
                     send(domain, check_id, result)
-        dump(("end", stats() if stats is not None else {}))
+        # the child's own peak memory, for whoever measures the run (the parent's is the process's own)
+        dump(("end", {**(stats() if stats is not None else {}),
+                      "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
     except BrokenPipeError:
         raise
     except BaseException:
