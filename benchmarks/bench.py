@@ -575,7 +575,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def profile_run(bench: Bench, work: Path) -> str:
-    """Run the suite once more under py-spy (GIL samples) with the lab up again, and summarise."""
+    """Run the suite once more under py-spy (GIL samples of pytest's process; the warm-up process is not
+    sampled) with the lab up again, and summarise."""
     spy = py_spy()
     assert spy
     gen = work / "gen"
@@ -587,8 +588,8 @@ def profile_run(bench: Bench, work: Path) -> str:
         shutil.rmtree(out, ignore_errors=True)
         measure([spy, "record", "--gil", "-r", "100", "-f", "raw", "-o", str(raw), "--", sys.executable, "-m",
                  "pytest", "--pyargs", "mailtests", "-p", "no:cacheprovider", "--domains", str(gen / "domains.yaml"),
-                 "--resolver", RESOLVER, "--reports", str(out), f"--html={out / 'report.html'}",
-                 "--self-contained-html", "-q"], work)
+                 "--resolver", RESOLVER, "--reports", str(out), "-o",
+                 f"addopts=--html={shlex.quote(str(out / 'report.html'))} --self-contained-html", "-q"], work)
     finally:
         lab.stop()
     return py_spy_summary(raw) if raw.exists() else "  (py-spy wrote nothing)"
