@@ -57,6 +57,11 @@ class Audit:
                 self._results[key] = self._run(domain, check_id)
             return self._results[key]
 
+    def compute(self, domain: str, check_id: str) -> Result:
+        """The verdict of one check for one domain, computed now and not kept: for a caller that asks each
+        (domain, check) once and keeps the results itself (the warm-up process)."""
+        return self._run(domain, check_id)
+
     def warm_up(self, pairs: Iterable[tuple[str, str]], workers: int = 64) -> None:
         """Compute many results at once; one task per domain keeps a domain's shared answers together."""
         by_domain: dict[str, list[str]] = {}

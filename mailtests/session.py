@@ -246,7 +246,7 @@ class Engine:
         if mode == "process" and self.live is None and forked_available():
             audit = self.audit
             audit.keep_facts(len({domain for domain, _ in pairs}))  # in the tests' order, a domain's checks
-            self.forked = ForkedWarmUp(pairs, audit.result, self.settings.concurrency, done=audit.forget_facts,
+            self.forked = ForkedWarmUp(pairs, audit.compute, self.settings.concurrency, done=audit.forget_facts,
                                        stats=lambda: {"sent": self.layer.sent, "cached": self.layer.cached})
             self.warmup = "process"
             return
