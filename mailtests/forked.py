@@ -25,10 +25,8 @@ import sys
 import threading
 import time
 import traceback
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from itertools import islice
 from typing import BinaryIO
 
 from .catalog import Severity
@@ -40,8 +38,6 @@ Key = tuple[str, str]
 BUFFER = 1 << 16
 #: Results a task of the child's thread pool computes in a row (fewer, larger tasks: less pool overhead).
 CHUNK = 8
-#: Tasks in flight per worker thread.
-WINDOW = 64
 
 
 def available() -> bool:
@@ -172,64 +168,46 @@ def _serve(out: BinaryIO, pairs: Sequence[Key], compute: Callable[[str, str], Re
     def dump(message: tuple) -> None:  # one pickle a message: the reader unpickles each on its own
         pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
 
-    # What the parent's tables hold: (table, id(object)) -> number. An object numbered here is kept alive, so
-    # that its id is never another object's: answers for the run (the DNS layer keeps them anyway), detail
-    # values until the domain that made them is done (its results are all sent; its facts are let go).
-    numbers: dict[tuple[str, int], int] = {}
-    kept: dict[tuple[str, int], object] = {}
-    counts = {"answers": 0, "values": 0}
-    made_by: dict[str, list[tuple[str, int]]] = {}
+    numbers: dict[tuple[str, int], int] = {}  # (table, id(object)) -> its number in the parent's table
+    kept: dict[str, list] = {"answers": [], "values": []}
     pending: dict[str, int] = {}
     for domain, _ in pairs:
         pending[domain] = pending.get(domain, 0) + 1
 
-    def number(objects: Iterable, kind: str, domain: str) -> list[int]:
+    def number(objects: Iterable, kind: str) -> list[int]:
         """Numbers of objects in the parent's table of ``kind``; the new ones are sent first."""
         fresh = []
         for obj in objects:
-            key = (kind, id(obj))
-            if key not in numbers:
-                numbers[key] = counts[kind]
-                counts[kind] += 1
-                kept[key] = obj
+            if (kind, id(obj)) not in numbers:
+                numbers[kind, id(obj)] = len(kept[kind])
+                kept[kind].append(obj)  # alive, so that its id is never another object's
                 fresh.append(obj)
-                if kind == "values":
-                    made_by.setdefault(domain, []).append(key)
         if fresh:
             dump((kind, fresh))
         return [numbers[kind, id(obj)] for obj in objects]
 
     def send(domain: str, check_id: str, result: Result) -> None:
-        refs = number(result.evidence, "answers", domain)
+        refs = number(result.evidence, "answers")
         # containers in the details may be shared by several results (a domain's SPF tree, cited by six checks)
         shared = {k: v for k, v in result.details.items() if isinstance(v, (dict, list)) and v}
-        values = dict(zip(shared, number(shared.values(), "values", domain), strict=True))
+        values = dict(zip(shared, number(shared.values(), "values"), strict=True))
         details = {k: None if k in shared else v for k, v in result.details.items()}
         # a result as plain fields (pickled faster than the dataclass); change and live are --compare-live's,
         # which computes in this process
         fields = (result.domain, result.check, result.severity.value, result.outcome.value, result.message, details)
         dump(("result", ((domain, check_id), fields, refs, values, stats() if stats else {})))
         pending[domain] -= 1
-        if not pending[domain]:
-            for key in made_by.pop(domain, ()):  # the parent has them; here they may go (a value shared
-                del numbers[key], kept[key]  # with a later domain is sent again: correct, if not shared)
-            if done is not None:
-                done(domain)
+        if not pending[domain] and done is not None:
+            done(domain)
 
     try:
         def run(chunk: Sequence[Key]) -> list[Result]:
             return [compute(domain, check_id) for domain, check_id in chunk]
 
-        chunks = (pairs[i:i + CHUNK] for i in range(0, len(pairs), CHUNK))
+        chunks = [pairs[i:i + CHUNK] for i in range(0, len(pairs), CHUNK)]
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            # a window of chunks in flight: enough to keep every worker busy, few enough that results
-            # waiting for the pipe (the parent reads at its own pace) do not pile up
-            window: deque = deque((chunk, pool.submit(run, chunk)) for chunk in islice(chunks, WINDOW * workers))
-            while window:
-                chunk, future = window.popleft()
-                following = next(chunks, None)
-                if following is not None:
-                    window.append((following, pool.submit(run, following)))
+            futures = [pool.submit(run, chunk) for chunk in chunks]
+            for chunk, future in zip(chunks, futures, strict=True):
                 if not future.done():
                     out.flush()  # the parent may be waiting for what is buffered
                 for (domain, check_id), result in zip(chunk, future.result(), strict=True):
