@@ -168,37 +168,49 @@ def _serve(out: BinaryIO, pairs: Sequence[Key], compute: Callable[[str, str], Re
     def dump(message: tuple) -> None:  # one pickle a message: the reader unpickles each on its own
         pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
 
-    numbers: dict[tuple[str, int], int] = {}  # (table, id(object)) -> its number in the parent's table
-    kept: dict[str, list] = {"answers": [], "values": []}
+    # What the parent's tables hold: (table, id(object)) -> number. An object numbered here is kept alive, so
+    # that its id is never another object's: answers for the run (the DNS layer keeps them anyway), detail
+    # values until the domain that made them is done (its results are all sent; its facts are let go).
+    numbers: dict[tuple[str, int], int] = {}
+    kept: dict[tuple[str, int], object] = {}
+    counts = {"answers": 0, "values": 0}
+    made_by: dict[str, list[tuple[str, int]]] = {}
     pending: dict[str, int] = {}
     for domain, _ in pairs:
         pending[domain] = pending.get(domain, 0) + 1
 
-    def number(objects: Iterable, kind: str) -> list[int]:
+    def number(objects: Iterable, kind: str, domain: str) -> list[int]:
         """Numbers of objects in the parent's table of ``kind``; the new ones are sent first."""
         fresh = []
         for obj in objects:
-            if (kind, id(obj)) not in numbers:
-                numbers[kind, id(obj)] = len(kept[kind])
-                kept[kind].append(obj)  # alive, so that its id is never another object's
+            key = (kind, id(obj))
+            if key not in numbers:
+                numbers[key] = counts[kind]
+                counts[kind] += 1
+                kept[key] = obj
                 fresh.append(obj)
+                if kind == "values":
+                    made_by.setdefault(domain, []).append(key)
         if fresh:
             dump((kind, fresh))
         return [numbers[kind, id(obj)] for obj in objects]
 
     def send(domain: str, check_id: str, result: Result) -> None:
-        refs = number(result.evidence, "answers")
+        refs = number(result.evidence, "answers", domain)
         # containers in the details may be shared by several results (a domain's SPF tree, cited by six checks)
         shared = {k: v for k, v in result.details.items() if isinstance(v, (dict, list)) and v}
-        values = dict(zip(shared, number(shared.values(), "values"), strict=True))
+        values = dict(zip(shared, number(shared.values(), "values", domain), strict=True))
         details = {k: None if k in shared else v for k, v in result.details.items()}
         # a result as plain fields (pickled faster than the dataclass); change and live are --compare-live's,
         # which computes in this process
         fields = (result.domain, result.check, result.severity.value, result.outcome.value, result.message, details)
         dump(("result", ((domain, check_id), fields, refs, values, stats() if stats else {})))
         pending[domain] -= 1
-        if not pending[domain] and done is not None:
-            done(domain)
+        if not pending[domain]:
+            for key in made_by.pop(domain, ()):  # the parent has them; here they may go (a value shared
+                del numbers[key], kept[key]  # with a later domain is sent again: correct, if not shared)
+            if done is not None:
+                done(domain)
 
     try:
         def run(chunk: Sequence[Key]) -> list[Result]:
@@ -206,8 +218,12 @@ def _serve(out: BinaryIO, pairs: Sequence[Key], compute: Callable[[str, str], Re
 
         chunks = [pairs[i:i + CHUNK] for i in range(0, len(pairs), CHUNK)]
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            # every task at once: the workers never wait for the pipe (at 10,000 domains the child is barely
+            # faster than the tests, and a bounded window of tasks cost 18 s); a task is let go once sent
             futures = [pool.submit(run, chunk) for chunk in chunks]
-            for chunk, future in zip(chunks, futures, strict=True):
+            for i, chunk in enumerate(chunks):
+                future = futures[i]
+                futures[i] = None
                 if not future.done():
                     out.flush()  # the parent may be waiting for what is buffered
                 for (domain, check_id), result in zip(chunk, future.result(), strict=True):
