@@ -7,15 +7,14 @@ user asked for pytest-html's report on the command line.
 """
 
 import shutil
-from pathlib import Path
 
 import pytest
 
 from mailtests.plugin import QUIET_ABOVE
+from tests.demo import DEMO_ZONES
 
 pytest_plugins = ["pytester"]
 
-DEMO_ZONES = Path(__file__).resolve().parents[1] / "demo" / "zones"
 HTML = "--html=reports/report.html"
 
 

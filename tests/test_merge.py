@@ -14,20 +14,10 @@ import pytest
 from mailtests.merge import MergeError, exit_code, merge_documents
 from mailtests.render import answer_key
 from mailtests.results import evidence_of
+from tests.demo import DEMO_DOMAINS, DEMO_ZONES
 
 pytest.importorskip("pytest_split", reason="sharding needs pytest-split (pip install pytest-split)")
 
-DEMO_ZONES = Path(__file__).resolve().parents[1] / "demo" / "zones"
-DOMAINS = """\
-zones: [zones]
-offline: true
-domains:
-  - name: example.com
-    sending_ips: [192.0.2.10]
-    helo: mail.example.com
-  - example.net
-  - example.org
-"""
 TIME_KEYS = frozenset({"time_ms", "elapsed_ms"})
 
 
@@ -67,7 +57,7 @@ def shards(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder where the whole suite ran once (``single``) and as two shards (``shard1``, ``shard2``)."""
     folder = tmp_path_factory.mktemp("shards")
     shutil.copytree(DEMO_ZONES, folder / "zones")
-    (folder / "domains.yaml").write_text(DOMAINS, encoding="utf-8")
+    (folder / "domains.yaml").write_text(DEMO_DOMAINS, encoding="utf-8")
     for reports, args in (("single", ()), ("shard1", ("--splits", "2", "--group", "1")),
                           ("shard2", ("--splits", "2", "--group", "2"))):
         run = suite(folder, reports, *args)

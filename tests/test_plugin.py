@@ -3,34 +3,22 @@
 import json
 import shutil
 import time
-from pathlib import Path
 
 import pytest
 
 from mailtests.forked import available as forked_available
 from mailtests.results import evidence_of
+from tests.demo import DEMO_DOMAINS, DEMO_ZONES
 
 pytest_plugins = ["pytester"]
 
-DEMO_ZONES = Path(__file__).resolve().parents[1] / "demo" / "zones"
-
-DOMAINS = """\
-zones: [zones]
-offline: true
-domains:
-  - name: example.com
-    sending_ips: [192.0.2.10]
-    helo: mail.example.com
-  - example.net
-  - example.org
-"""
 
 
 @pytest.fixture
 def audit(pytester: pytest.Pytester):
     """Run the suite in a fresh folder holding a domains file and the demo zones."""
     shutil.copytree(DEMO_ZONES, pytester.path / "zones")
-    pytester.makefile(".yaml", domains=DOMAINS)
+    pytester.makefile(".yaml", domains=DEMO_DOMAINS)
 
     def run(*args: str, domains: str | None = None) -> pytest.RunResult:
         if domains is not None:
