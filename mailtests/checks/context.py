@@ -112,25 +112,13 @@ class Context:
                 except errors as exc:
                     fact.error = exc.with_traceback(None)  # no cycle through this frame; callers raise copies
                 except BaseException:
-                    self._add(sub.dns.answers)
+                    self.dns.keep(sub.dns.answers)
                     raise
                 else:
                     fact.value = value
                 fact.answers = tuple(sub.dns.answers)
                 fact.done = True
-        self._add(fact.answers)
+        self.dns.keep(fact.answers)
         if fact.error is not None:
             raise _fresh(fact.error)
         return fact.value  # type: ignore[return-value]
-
-    def _add(self, answers) -> None:
-        """Add answers to this check's evidence as its recorder would: once each, in order."""
-        kept = self.dns.answers
-        if not kept:
-            kept.extend(answers)
-            return
-        seen = {id(a) for a in kept}
-        for answer in answers:
-            if id(answer) not in seen:
-                seen.add(id(answer))
-                kept.append(answer)

@@ -127,6 +127,18 @@ class Recorder:
             self.answers.append(answer)
         return answer
 
+    def keep(self, answers) -> None:
+        """Add answers asked elsewhere (a fact the checks share) to this evidence: once each, in order."""
+        kept = self.answers
+        if not kept:  # answers a recorder kept are already once each
+            kept.extend(answers)
+            return
+        seen = {id(a) for a in kept}
+        for answer in answers:
+            if id(answer) not in seen:
+                seen.add(id(answer))
+                kept.append(answer)
+
     def query(self, name: dns.name.Name | str, rdtype: str) -> Answer:
         return self._keep(self.layer.query(name, rdtype))
 
