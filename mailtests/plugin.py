@@ -191,47 +191,62 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     which is what the terminal, junitxml, pytest-html, pytest-xdist, ``-x`` and ``--pdb`` use.
     Wrappers of the whole protocol (warnings, faulthandler, pytest-timeout) still wrap it.
     """
-    if not isinstance(item, CheckItem) or _needs_full_protocol(item):
+    if not isinstance(item, CheckItem):
+        return None
+    lean = _lean_protocol(item.config)
+    if lean is None or any(mark.name in _PHASE_MARKS for mark in item.iter_markers()):
         return None
     ihook = item.ihook
     ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
-    if _phase(item, "setup", item.setup).passed:
-        _phase(item, "call", item.runtest)
-    _phase(item, "teardown", item.teardown)
+    if lean.phase(item, "setup", item.setup).passed:
+        lean.phase(item, "call", item.runtest)
+    lean.phase(item, "teardown", item.teardown)
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
 
 
-def _needs_full_protocol(item: CheckItem) -> bool:
-    config = item.config
-    return (any(config.getoption(name, False) for name in _PHASE_OPTIONS)
-            or any(mark.name in _PHASE_MARKS for mark in item.iter_markers()))
+@dataclass(frozen=True)
+class _LeanProtocol:
+    """What the lean protocol needs of the run's options, read once per run rather than three times a test."""
+
+    reraise: tuple[type[BaseException], ...]  # as pytest's runner: KeyboardInterrupt goes to --pdb when it is on
+    reporter: object | None  # the terminal, which keeps every report until the end
+
+    def phase(self, item: CheckItem, when: str, func) -> pytest.TestReport:
+        """Run one phase and report it, as pytest's runner does (``call_and_report``)."""
+        call = pytest.CallInfo.from_call(func, when=when, reraise=self.reraise)
+        ihook = item.ihook
+        report = ihook.pytest_runtest_makereport(item=item, call=call)
+        ihook.pytest_runtest_logreport(report=report)
+        if (call.excinfo is not None and not hasattr(report, "wasxfail")
+                and not isinstance(call.excinfo.value, pytest.skip.Exception)):
+            ihook.pytest_exception_interact(node=item, call=call, report=report)
+        if when != "call" and report.passed:
+            self.let_go(report)
+        return report
+
+    def let_go(self, report: pytest.TestReport) -> None:
+        """pytest's terminal keeps every report to the end, passed setups and teardowns too (``stats[""]``,
+        which it never reads): a compliance test's are let go, half of the reports of a run."""
+        kept = self.reporter.stats.get("") if self.reporter is not None else None
+        if kept and kept[-1] is report:
+            kept.pop()
 
 
-def _phase(item: CheckItem, when: str, func) -> pytest.TestReport:
-    """Run one phase and report it, as pytest's runner does (``call_and_report``)."""
-    reraise: tuple[type[BaseException], ...] = (pytest.exit.Exception,)
-    if not item.config.getoption("usepdb", False):
-        reraise += (KeyboardInterrupt,)
-    call = pytest.CallInfo.from_call(func, when=when, reraise=reraise)
-    ihook = item.ihook
-    report = ihook.pytest_runtest_makereport(item=item, call=call)
-    ihook.pytest_runtest_logreport(report=report)
-    if (call.excinfo is not None and not hasattr(report, "wasxfail")
-            and not isinstance(call.excinfo.value, pytest.skip.Exception)):
-        ihook.pytest_exception_interact(node=item, call=call, report=report)
-    if when != "call" and report.passed:
-        _let_go(item.config, report)
-    return report
+_LEAN_KEY = pytest.StashKey["_LeanProtocol | None"]()
 
 
-def _let_go(config: pytest.Config, report: pytest.TestReport) -> None:
-    """pytest's terminal keeps every report to the end, passed setups and teardowns too (``stats[""]``, which
-    it never reads): a compliance test's are let go, half of the reports of a run."""
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    kept = reporter.stats.get("") if reporter is not None else None
-    if kept and kept[-1] is report:
-        kept.pop()
+def _lean_protocol(config: pytest.Config) -> _LeanProtocol | None:
+    """The run's lean protocol; None under options for which pytest's per-phase hooks show something."""
+    if _LEAN_KEY not in config.stash:
+        lean = None
+        if not any(config.getoption(name, False) for name in _PHASE_OPTIONS):
+            reraise: tuple[type[BaseException], ...] = (pytest.exit.Exception,)
+            if not config.getoption("usepdb", False):
+                reraise += (KeyboardInterrupt,)
+            lean = _LeanProtocol(reraise, config.pluginmanager.get_plugin("terminalreporter"))
+        config.stash[_LEAN_KEY] = lean
+    return config.stash[_LEAN_KEY]
 
 
 def _is_suite_function(name: str, obj) -> bool:
