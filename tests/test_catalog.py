@@ -8,7 +8,7 @@ import pytest
 from mailtests.catalog import BY_TEST_NAME, CHECKS
 
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "checks.md"
-ROW = re.compile(r"^\| ([a-z]+\.[a-z0-9-]+) \| (FAIL|WARN|INFO) \| (.*) \| (.*) \|$")
+ROW = re.compile(r"^\| ([a-z-]+\.[a-z0-9-]+) \| (FAIL|WARN|INFO) \| (.*) \| (.*) \|$")
 
 
 def spec_rows() -> dict[str, tuple[str, str]]:
