@@ -32,7 +32,7 @@ import os
 import re
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -58,6 +58,8 @@ MAX_YAML_DEPTH = 16
 
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_LATENCY_THRESHOLD = 1.0
+DEFAULT_SMTP_TIMEOUT = 10.0
+DEFAULT_SMTP_CONCURRENCY = 32
 DEFAULT_CONCURRENCY = 16  # more threads cost CPU (GIL contention) and hide no more latency: benchmarks/RESULTS.md
 MAX_TIMEOUT = 60.0
 MAX_CONCURRENCY = 1024
@@ -67,8 +69,9 @@ MAX_CONCURRENCY = 1024
 SUBSCRIPTION_ZONES = ("spamhaus.org", "spamhaus.net", "uribl.com")
 
 TOP_KEYS = ("resolvers", "fallback_resolvers", "timeout", "latency_threshold", "concurrency", "zones", "offline",
-            "dnsbl", "domains")
-DOMAIN_KEYS = ("name", "sending_ips", "helo", "skip")
+            "dnsbl", "dkim_selectors", "trust_anchor", "smtp", "smtp_timeout", "smtp_concurrency", "ehlo_name",
+            "ca_file", "domains")
+DOMAIN_KEYS = ("name", "sending_ips", "helo", "dkim_selectors", "skip")
 SKIP_KEYS = ("check", "reason")
 DNSBL_KEYS = ("subscription", "lists")
 BLOCKLIST_KEYS = ("zone", "kind", "allowlist", "subscription")
@@ -110,12 +113,15 @@ class DomainEntry:
     ``name`` is the A-label form (lowercase, no trailing dot), ``unicode_name`` the
     U-label form; ``skip`` maps each skipped check id to the reason given (areas are
     expanded to their checks); ``line`` is where the entry starts in the file.
+    ``dkim_selectors`` are the DKIM selectors to check (the entry's own, else the file's
+    top-level default list; empty: the DKIM checks skip).
     """
 
     name: str
     unicode_name: str
     sending_ips: tuple[IPAddress, ...] = ()
     helo: tuple[str, ...] = ()
+    dkim_selectors: tuple[str, ...] = ()
     skip: dict[str, str] = field(default_factory=dict)
     line: int = 0
 
@@ -155,12 +161,20 @@ class Config:
     offline: bool = False
     dnsbl: tuple[Blocklist, ...] = DEFAULT_DNSBL
     dnsbl_subscription: bool = False
+    dkim_selectors: tuple[str, ...] = ()  # the default for domains that list none of their own
+    trust_anchor: Path | None = None  # DS or DNSKEY records (zone-file format) replacing the IANA root KSKs
+    smtp: bool = False  # probe the MX hosts on port 25
+    smtp_timeout: float = DEFAULT_SMTP_TIMEOUT
+    smtp_concurrency: int = DEFAULT_SMTP_CONCURRENCY
+    ehlo_name: str | None = None  # the name the SMTP probe sends in EHLO (default: the machine's FQDN)
+    ca_file: Path | None = None  # CA certificates (PEM) instead of the system's trust store
 
 
 # -- values shared with the command line ---------------------------------------------------------
 
 _PORT = re.compile(r"[0-9]{1,5}")
 _LDH_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+_SELECTOR_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 
 
 def parse_resolver(text: str) -> Resolver:
@@ -354,6 +368,7 @@ class _Validator:
         self.path = path
         self.base = path.parent
         self.domain: str | None = None  # the entry being checked, for messages
+        self.own_selectors: set[str] = set()  # domains that list their own dkim_selectors
 
     def fail(self, line0: int | None, key: str, message: str) -> NoReturn:
         """Raise the ConfigError for a 0-based line (None: no line)."""
@@ -428,6 +443,14 @@ class _Validator:
             "zones": self.zones,
             "offline": lambda v, n: self.boolean(v, n, "offline"),
             "dnsbl": self.dnsbl,
+            "dkim_selectors": lambda v, n: self.selectors(v, n, "dkim_selectors"),
+            "trust_anchor": lambda v, n: self.file(v, n, "trust_anchor"),
+            "smtp": lambda v, n: self.boolean(v, n, "smtp"),
+            "smtp_timeout": lambda v, n: float(self.number(v, n, "smtp_timeout", 0, MAX_TIMEOUT)),
+            "smtp_concurrency": lambda v, n: int(self.number(v, n, "smtp_concurrency", 1, MAX_CONCURRENCY,
+                                                             integer=True)),
+            "ehlo_name": self.ehlo_name,
+            "ca_file": lambda v, n: self.file(v, n, "ca_file"),
             "domains": self.domains,
         }
         for key, value in data.items():
@@ -437,6 +460,10 @@ class _Validator:
         if out.get("offline") and not out.get("zones"):
             self.fail(line("offline"), "offline", "true needs zone files to answer from (set 'zones')")
         lists, subscription = out.pop("dnsbl", (DEFAULT_DNSBL, False))
+        if out.get("dkim_selectors"):
+            default = out["dkim_selectors"]
+            out["domains"] = tuple(e if e.name in self.own_selectors else replace(e, dkim_selectors=default)
+                                   for e in out["domains"])
         return Config(path=self.path, sha256=sha256, dnsbl=lists, dnsbl_subscription=subscription, **out)
 
     def resolvers(self, value: Any, line0: int, key: str) -> tuple[Resolver, ...]:
@@ -453,6 +480,34 @@ class _Validator:
             if resolver in out:
                 self.fail(n, k, f"{resolver} is listed twice")
             out.append(resolver)
+        return tuple(out)
+
+    def file(self, value: Any, line0: int, key: str) -> Path:
+        text = self.string(value, line0, key, "a path")
+        path = Path(os.path.abspath(self.base / Path(text).expanduser()))
+        if not path.is_file():
+            self.fail(line0, key, f"{text!r} is not a file (looked for {path})")
+        return path
+
+    def ehlo_name(self, value: Any, line0: int) -> str:
+        text = self.string(value, line0, "ehlo_name", "a host name")
+        try:
+            return normalize_domain(text)[0]
+        except ValueError as exc:
+            self.fail(line0, "ehlo_name", f"{_short(text)!r} is not a valid host name: {exc}")
+
+    def selectors(self, value: Any, line0: int, key: str) -> tuple[str, ...]:
+        """DKIM selectors (RFC 6376 §3.1: a selector is one or more labels, ``s2026`` or ``eu.s1``)."""
+        items = self.seq(value, line0, key, "DKIM selector names")
+        out: list[str] = []
+        for i, item in enumerate(items):
+            n, k = _item_line(items, i), f"{key}[{i}]"
+            text = self.string(item, n, k, "a DKIM selector").strip().lower()
+            if not all(_SELECTOR_LABEL.fullmatch(label) for label in text.split(".")) or len(text) > 200:
+                self.fail(n, k, f"{_short(text)!r} is not a DKIM selector (labels of letters, digits, '-' and '_')")
+            if text in out:
+                self.fail(n, k, f"{text} is listed twice")
+            out.append(text)
         return tuple(out)
 
     def zones(self, value: Any, line0: int) -> tuple[Path, ...]:
@@ -545,7 +600,10 @@ class _Validator:
         self.domain = text.strip()
         fields: dict[str, Any] = {}
         for key, value in entry.items():
-            if key != "name":
+            if key == "dkim_selectors":
+                fields[key] = self.selectors(value, _key_line(entry, key), key)
+                self.own_selectors.add(name)
+            elif key != "name":
                 fields[key] = getattr(self, key)(value, _key_line(entry, key))
         return DomainEntry(name, unicode_name, line=line0 + 1, **fields)
 

@@ -151,9 +151,10 @@ BROKEN = {
     "bad_ip.yaml": "bad_ip.yaml:6: example.com: sending_ips[1]: '300.1.2.3' is not an IP address",
     "unknown_top_key.yaml": "unknown_top_key.yaml:1: timout: unknown key; did you mean 'timeout'? allowed: "
                             "resolvers, fallback_resolvers, timeout, latency_threshold, concurrency, zones, offline, "
-                            "dnsbl, domains",
+                            "dnsbl, dkim_selectors, trust_anchor, smtp, smtp_timeout, smtp_concurrency, ehlo_name, "
+                            "ca_file, domains",
     "unknown_domain_key.yaml": "unknown_domain_key.yaml:3: example.com: sending_ip: unknown key; did you mean "
-                               "'sending_ips'? allowed: name, sending_ips, helo, skip",
+                               "'sending_ips'? allowed: name, sending_ips, helo, dkim_selectors, skip",
     "duplicate_domain.yaml": "duplicate_domain.yaml:5: name: duplicate domain xn--bcher-kva.example (first at line 3)",
     "bad_domain_name.yaml": "bad_domain_name.yaml:3: name: 'mail..example.com' is not a valid domain name: empty label",
     "label_too_long.yaml": "label_too_long.yaml:2: name: "
@@ -266,6 +267,18 @@ def test_too_many_values(monkeypatch: pytest.MonkeyPatch) -> None:
      "domains.yaml:2: invalid YAML: but found another document (expected a single document in the stream)"),
     ("domains:\n  - name: example.com\n    sending_ips: []\n",
      "domains.yaml:3: example.com: sending_ips: must not be empty (leave the key out to use the MX hosts' addresses)"),
+    ("domains:\n  - name: example.com\n    dkim_selectors: [s1, \"bad sel\"]\n",
+     "domains.yaml:3: example.com: dkim_selectors[1]: 'bad sel' is not a DKIM selector (labels of letters, digits, "
+     "'-' and '_')"),
+    ("dkim_selectors: [s1, S1]\ndomains: [example.com]\n", "domains.yaml:1: dkim_selectors[1]: s1 is listed twice"),
+    ("trust_anchor: missing.key\ndomains: [example.com]\n",
+     "domains.yaml:1: trust_anchor: 'missing.key' is not a file (looked for "
+     f"{Path('missing.key').absolute()})"),
+    ("smtp_timeout: 0\ndomains: [example.com]\n",
+     "domains.yaml:1: smtp_timeout: 0 is out of range: must be greater than 0 and at most 60"),
+    ("ehlo_name: 'bad name'\ndomains: [example.com]\n",
+     "domains.yaml:1: ehlo_name: 'bad name' is not a valid host name: label 'bad name': only letters, digits and "
+     "inner hyphens are allowed"),
     ("domains: [example.com]\n", None),
 ])
 def test_inline_cases(text: str, expected: str | None) -> None:
@@ -275,3 +288,14 @@ def test_inline_cases(text: str, expected: str | None) -> None:
     with pytest.raises(ConfigError) as err:
         parse_config(text, Path("domains.yaml"))
     assert str(err.value) == expected
+
+
+def test_dkim_selectors_default_and_per_domain() -> None:
+    text = ("dkim_selectors: [s2026, Google]\nsmtp: true\nsmtp_timeout: 5\nehlo_name: probe.example.org\n"
+            "domains:\n  - example.com\n  - name: example.net\n    dkim_selectors: [eu.s1]\n"
+            "  - name: example.org\n    dkim_selectors: []\n")
+    cfg = parse_config(text, Path("domains.yaml"))
+    assert [(d.name, d.dkim_selectors) for d in cfg.domains] == [
+        ("example.com", ("s2026", "google")), ("example.net", ("eu.s1",)), ("example.org", ())]
+    assert (cfg.smtp, cfg.smtp_timeout, cfg.ehlo_name, cfg.ca_file, cfg.trust_anchor) == (
+        True, 5.0, "probe.example.org", None, None)
