@@ -74,6 +74,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="a resolver to ask (repeatable; overrides the domains file; default: the system's)")
     group.addoption("--dns-timeout", metavar="SECONDS", type=float, default=None,
                     help="seconds to wait for one DNS answer (default: the domains file's, else 2)")
+    group.addoption("--dkim-selector", metavar="NAME", action="append", default=None, dest="dkim_selector",
+                    help="a DKIM selector to check for every domain that lists none of its own in the domains file "
+                         "(repeatable; replaces the file's top-level dkim_selectors)")
     group.addoption("--zones", metavar="PATH", action="append", default=None,
                     help="a zone file or folder of zone files that answers for the names in it (repeatable)")
     group.addoption("--offline", action="store_true", default=None,

@@ -11,7 +11,7 @@ import dns.resolver
 
 from .audit import Audit
 from .catalog import CHECKS
-from .config import Config, ConfigError, load_config, parse_resolver
+from .config import _SELECTOR_LABEL, Config, ConfigError, load_config, parse_resolver
 from .dnslayer.layer import DnsLayer
 from .dnslayer.resolver import Server, WireSource, ask
 from .dnslayer.zonelines import record_lines
@@ -33,6 +33,23 @@ def display_path(path: Path) -> str:
 
 class SettingsError(Exception):
     """A problem with the run's input, reported as one line without a traceback."""
+
+
+def with_selectors(config: Config, selectors: list[str] | None) -> Config:
+    """``--dkim-selector``: the selectors of every domain that lists none of its own (the file's default replaced)."""
+    if not selectors:
+        return config
+    names: list[str] = []
+    for text in selectors:
+        name = text.strip().lower()
+        if not name or len(name) > 200 or not all(_SELECTOR_LABEL.fullmatch(label) for label in name.split(".")):
+            raise SettingsError(f"--dkim-selector {text!r}: not a DKIM selector (labels of letters, digits, '-', '_')")
+        if name not in names:
+            names.append(name)
+    default = config.dkim_selectors
+    domains = tuple(replace(e, dkim_selectors=tuple(names)) if e.dkim_selectors in ((), default) else e
+                    for e in config.domains)
+    return replace(config, domains=domains, dkim_selectors=tuple(names))
 
 
 class Settings:
@@ -77,6 +94,7 @@ class Settings:
         if not 0 < timeout <= 60:
             raise SettingsError(f"--dns-timeout {timeout}: give a number of seconds above 0 and at most 60")
         config = replace(config, timeout=timeout)  # the checks read the run's timeout from the config
+        config = with_selectors(config, pyconfig.getoption("dkim_selector", None))
         offline = bool(pyconfig.getoption("offline")) or config.offline
         if offline and not zones:
             raise SettingsError("--offline asks only zone files: give --zones PATH (or `zones:` in the domains file)")

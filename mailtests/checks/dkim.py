@@ -90,15 +90,16 @@ def _details(found: list[Selector]) -> dict:
 
 
 def _per_key(ctx: Context, judge: Callable[[Selector, KeyRecord], str | None], good: str, bad: str, fix: str,
-             severity: Severity | None = None) -> Finding:
+             severity: Severity | None = None, judged_if: Callable[[KeyRecord], bool] = lambda key: True) -> Finding:
     """Judge each selector's key: ``judge`` says what is wrong (or None); selectors without a key are skipped here
     (dkim.key-present reports them)."""
     found = selectors(ctx)
     if isinstance(found, Finding):
         return found
-    judged = [(s, s.key) for s in found if s.key is not None and not s.key.revoked]
+    judged = [(s, s.key) for s in found if s.key is not None and not s.key.revoked and judged_if(s.key)]
     if not judged:
-        return skipped(f"no selector of {ctx.domain} has a key record to judge (dkim.key-present reports it)",
+        return skipped(f"no selector of {ctx.domain} has a key record to judge (dkim.key-present and dkim.syntax "
+                       "report why)",
                        **_details(found))
     problems = [f"{s.selector} ({s.where}): {why}" for s, key in judged if (why := judge(s, key))]
     if problems:
@@ -171,7 +172,8 @@ def dkim_key_strength(ctx: Context) -> Finding:
                     f"DKIM keys of {ctx.domain} are too short",
                     "Generate a 2048-bit RSA key (or an ed25519 key beside it), publish it under a new selector, "
                     "sign with it, then revoke the old one (empty p=)",
-                    severity=None if fatal else Severity.WARN)
+                    severity=None if fatal else Severity.WARN,
+                    judged_if=lambda key: key.bits is not None or _too_weak(key))
 
 
 @check("dkim.hash")
