@@ -31,6 +31,7 @@ from .render import (
     OUTCOMES,
     RANK,
     anchor,
+    auth_texts,
     dig_text,
     other_details_text,
     reference_html,
@@ -330,6 +331,7 @@ def _subject(subject: _Subject, evidence: _Evidence, references: dict[str, str],
             ips = sending_ips_text(details)
             if ips and ips not in notes:
                 notes.append(ips)
+            notes.extend(t for t in auth_texts(details) if t not in notes)
             for walked in spf_trees(details):
                 if walked not in trees:
                     trees.append(walked)

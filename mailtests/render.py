@@ -194,6 +194,37 @@ def sending_ips_text(details: dict) -> str | None:
     return f"sending IPs: {', '.join(map(str, ips)) or 'none'} ({source})"
 
 
+def auth_texts(details: dict) -> list[str]:
+    """The DMARC tree walk, the parsed DMARC or BIMI tags and the DKIM keys in a check's details, one line each.
+
+    ``tree_walk`` (``mailtests.dmarc.walk.Walk.to_dict()``): each ``_dmarc`` name asked and what was there;
+    ``selectors`` (``mailtests.checks.dkim``): each selector's name, CNAME chain, key type and size, tags.
+    """
+    out: list[str] = []
+    walk = details.get("tree_walk")
+    if isinstance(walk, list):
+        path = " -> ".join(f"{s.get('name')} ({s.get('outcome')})" for s in walk if isinstance(s, dict))
+        found = (f"found at {details.get('found_at')}; {details.get('applies')}={details.get('policy')} applies"
+                 if details.get("found_at") else "no policy found")
+        out.append(f"DMARC tree walk (RFC 9989 §4.10): {path}; {found}; organizational domain "
+                   f"{details.get('organizational_domain')}")
+    parsed = details.get("parsed")
+    if isinstance(parsed, dict) and isinstance(parsed.get("tags"), dict):
+        kind = "BIMI" if "bimi_record" in details else "DMARC"
+        out.append(f"{kind} record tags: " + "; ".join(f"{k}={v}" for k, v in parsed["tags"].items()))
+    for selector in details.get("selectors") or ():
+        if not isinstance(selector, dict):
+            continue
+        chain = selector.get("cname_chain")
+        via = f" (CNAME to {' -> '.join(map(str, chain[1:]))})" if isinstance(chain, list) and len(chain) > 1 else ""
+        what = selector.get("key") or selector.get("problem") or f"{len(selector.get('records') or [])} records"
+        tags = selector.get("tags")
+        shown = "; ".join(f"{k}={v}" for k, v in tags.items()) if isinstance(tags, dict) else ""
+        out.append(f"DKIM selector {selector.get('selector')} at {selector.get('name')}{via}: {what}"
+                   + (f"; tags: {shown}" if shown else ""))
+    return out
+
+
 def other_details_text(details: dict) -> str:
     """The ``details`` keys the reports have no special rendering for, one ``key: value`` line each."""
     skip = KNOWN_DETAILS | ({"records"} if not isinstance(details.get("tree"), dict) and spf_trees(details) else set())
@@ -221,6 +252,7 @@ def record_text(record: dict, evidence: list[dict] | None = None) -> str:
     if ips:
         parts.append(ips)
     parts.extend(f"{spf_tree_title(walked)}\n{spf_tree_text(walked)}" for walked in spf_trees(details))
+    parts.extend(auth_texts(details))
     other = other_details_text(details)
     if other:
         parts.append(other)
@@ -250,6 +282,7 @@ def record_html(record: dict, evidence: list[dict] | None = None) -> str:
         out.append(f"<p>{escape(ips)}</p>")
     out.extend(f"<p>{escape(spf_tree_title(walked))}</p><pre>{escape(spf_tree_text(walked))}</pre>"
                for walked in spf_trees(details))
+    out.extend(f"<p>{escape(text)}</p>" for text in auth_texts(details))
     other = other_details_text(details)
     if other:
         out.append(f"<pre>{escape(other)}</pre>")

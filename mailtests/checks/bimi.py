@@ -65,7 +65,7 @@ def _judge(label: str, found: Walk, subdomains: bool) -> list[str]:
     if found.policy not in ENFORCING:
         problems.append(f"{label}'s policy is {found.applies}={found.policy or 'none (invalid)'} (from {where})")
     effective = record.effective or {}
-    if subdomains and effective.get("sp") == "none":
+    if subdomains and "sp" in record.tags and effective.get("sp") == "none":
         problems.append(f"{label}'s record at {where} has sp=none")
     if record.testing:
         problems.append(f"{label}'s record at {where} is in test mode (t=y)")
