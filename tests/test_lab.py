@@ -70,7 +70,7 @@ def test_domains_file_lists_resolvable_domains(lab: Lab) -> None:
     assert config["timeout"] > 0
     assert "resolvers" not in config
     for entry in config["domains"]:
-        assert set(entry) <= {"name", "sending_ips", "helo"}
+        assert set(entry) <= {"name", "sending_ips", "helo", "dkim_selectors"}
         assert resolve(lab, entry["name"], "TXT"), entry["name"]  # every lab domain publishes TXT (SPF or not)
 
 
