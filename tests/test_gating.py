@@ -141,3 +141,18 @@ def test_zone_syntax_errors_stop_the_run_before_any_check(pytester):
     assert run.ret == pytest.ExitCode.USAGE_ERROR
     run.stderr.fnmatch_lines(["ERROR: *broken.com.zone:5: *"])
     assert not (pytester.path / "reports" / "results.json").exists()
+
+
+WEAKEN_DMARC = ('"v=DMARC1; p=reject; rua=mailto:dmarc-reports@healthy.com"',
+                '"v=DMARC1; p=none; rua=mailto:dmarc-reports@healthy.com"')
+
+
+def test_a_dmarc_regression_names_its_zone_file_line(gate, pytester):
+    propose(pytester.path, {"healthy.com": [WEAKEN_DMARC]})
+    run, results = gate("--compare-live", "-m", "dmarc")
+    policy = results[("healthy.com", "dmarc.policy")]
+    assert policy["change"] == "regression" and policy["live"]["outcome"] == "pass" and policy["outcome"] == "warn"
+    line = next(n for n, text in enumerate((pytester.path / "zones" / "healthy.com.zone").read_text().splitlines(), 1)
+                if text.startswith("_dmarc"))
+    assert f"zones/healthy.com.zone:{line}: _dmarc.healthy.com. TXT" in policy["message"]
+    assert results[("healthy.com", "dmarc.present")]["change"] == "unchanged"

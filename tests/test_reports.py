@@ -68,6 +68,9 @@ $TTL 3600
         IN TXT  "\\"'><svg onload=document.title='PWNED'>"
         IN TXT  "<a id=pwned href=javascript:alert(1)>click</a>"
 mail    IN A    192.0.2.66
+_dmarc  IN TXT  "v=DMARC1; p=<script>alert(1)</script>; rua=mailto:dmarc@markup.example; x=<img src=x onerror=alert(1)>"
+s1._domainkey IN TXT "v=DKIM1; k=<script>alert(1)</script>; n=<svg onload=alert(1)>; p=MIIB"
+default._bimi IN TXT "v=BIMI1; l=javascript:alert(1)"
 """,
     "2.0.192.in-addr.arpa.zone": """\
 $ORIGIN 2.0.192.in-addr.arpa.
@@ -86,7 +89,8 @@ domains:
   - name: healthy.example
     sending_ips: [192.0.2.10]
     helo: mail.healthy.example
-  - markup.example              # sending IPs assumed from its MX host
+  - name: markup.example        # sending IPs assumed from its MX host
+    dkim_selectors: [s1]        # markup in its DMARC, DKIM and BIMI tags too
 """
 
 
@@ -259,6 +263,12 @@ def test_markup_from_dns_is_text_in_audit_html(run: Run) -> None:
         assert payload in found.text, payload
     assert "assumed: the addresses of the domain's MX hosts" in found.text  # markup.example lists no sending IPs
     assert "SPF include tree" in found.text
+    # the DMARC, DKIM and BIMI details: markup in their tags is text too
+    assert "DMARC record tags: v=DMARC1; p=<script>alert(1)</script>; rua=mailto:dmarc@markup.example; " \
+           "x=<img src=x onerror=alert(1)>" in found.text
+    assert "DKIM selector s1 at s1._domainkey.markup.example: no usable key; tags: v=DKIM1; " \
+           "k=<script>alert(1)</script>; n=<svg onload=alert(1)>" in found.text
+    assert "l='javascript:alert(1)' is not an https URI" in found.text
 
 
 def pytest_html_blob(report: str) -> dict:
@@ -297,6 +307,8 @@ def test_markup_from_dns_is_text_in_pytest_html(run: Run) -> None:
     shown = "\n".join(text)
     for payload in [*PAYLOADS, *MARKERS]:
         assert payload in shown, payload
+    assert "DMARC record tags: v=DMARC1; p=<script>alert(1)</script>" in shown  # the DMARC details, as text
+    assert "k=<script>alert(1)</script>; n=<svg onload=alert(1)>" in shown  # the DKIM key's tags
 
 
 def test_pytest_html_has_the_title_metadata_columns_and_evidence(run: Run) -> None:
