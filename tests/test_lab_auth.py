@@ -12,9 +12,12 @@ import html
 import json
 import subprocess
 import sys
+from pathlib import Path
 
+import jsonschema
 import pytest
 
+import mailtests
 from mailtests.catalog import CHECKS
 from mailtests.result import Outcome
 from tests.lab.lab import domain_names
@@ -166,6 +169,8 @@ def test_suite_run_with_dkim_selector_option(lab, tmp_path):
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stdout + done.stderr
     document = json.loads((tmp_path / "reports" / "results.json").read_text(encoding="utf-8"))
+    jsonschema.validate(document, json.loads((Path(mailtests.__file__).parent / "data" / "results.schema.json")
+                                             .read_text(encoding="utf-8")))
     got = {(r["domain"], r["check"]): r for r in document["results"]}
     assert {r["check"].split(".")[0] for r in document["results"]} == {"dmarc", "dkim", "bimi"}
     assert got[("healthy.com", "dkim.key-strength")]["outcome"] == "pass"  # s2026 from the option
