@@ -7,6 +7,14 @@ ways. Sending IPs come from 198.18.0.0/15 (RFC 2544, benchmarking): the mail
 providers' from 198.18.0.0/16, the self-hosted servers' from 198.19.0.0/16, each with
 a PTR record (except the broken ones).
 
+Mail authentication as real providers publish it: a mail provider's customers point a
+DKIM selector at the provider's shared key record (a CNAME, as bulk senders' customers
+do) and publish DMARC, half of them sending aggregate reports to the provider, which
+authorizes every domain with a wildcard ``*._report._dmarc`` record (RFC 9990 §4);
+self-hosted domains publish their own 2048-bit key and DMARC record. The keys are
+real (a small pool, generated once per run with ``cryptography``). A few domains are
+broken: no DMARC, two DMARC records, a 1024-bit key.
+
 Output folder::
 
     zones/<zone>.zone        every generated zone (loads with mailtests' ZoneSource)
@@ -21,6 +29,7 @@ Output folder::
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import random
 from dataclasses import dataclass, field
@@ -36,9 +45,27 @@ DNS_SHARES = (0.40, 0.25, 0.12, 0.06)
 MAIL_SHARES = (0.30, 0.18, 0.10, 0.05)
 #: Defects, each on about this share of the domains (as the catalog names them).
 DEFECTS = {"no-mx": 0.006, "mx-noaddr": 0.006, "spf-toomany": 0.006, "no-ptr": 0.006, "single-ns": 0.006,
-           "no-spf": 0.006, "spf-plusall": 0.004}
+           "no-spf": 0.006, "spf-plusall": 0.004, "no-dmarc": 0.006, "dmarc-dup": 0.004, "dkim-weak": 0.004}
+#: The DMARC policies domains publish, by share (the rest: p=reject).
+DMARC_POLICIES = (("none", 0.35), ("quarantine", 0.25))
 SELF_DNS_ADDRESSES = tuple(f"127.53.3.{k}" for k in range(1, 5))
 SOA_TIMES = "7200 900 1209600 3600"
+
+
+def key_pool(rng: random.Random, count: int = 4) -> dict[int, list[str]]:
+    """Real RSA public keys (base64 SubjectPublicKeyInfo) by size, a few of each, to share among the domains."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    def one(bits: int) -> str:
+        key = rsa.generate_private_key(65537, bits).public_key()
+        return base64.b64encode(key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)).decode()
+
+    return {2048: [one(2048) for _ in range(count)], 1024: [one(1024)]}
+
+
+def dkim_record(key: str) -> str:
+    return f"v=DKIM1; k=rsa; p={key}"
 
 
 def dns_provider_addresses(p: int) -> tuple[str, str]:
@@ -89,6 +116,7 @@ class World:
         self.dns_of: dict[str, str] = {}
         self.mail_of: dict[str, str] = {}
         self.self_mail = 0
+        self.keys = key_pool(self.rng)
         self._dns_providers()
         self._mail_providers()
         self.reverse: dict[str, Zone] = {}
@@ -149,6 +177,9 @@ class World:
             zone.add("_netblocks1", "TXT", txt(f"v=spf1 ip4:198.18.{m}.0/24 ip4:198.18.{m + 100}.0/24 ~all"))
             zone.add("_netblocks2", "TXT", txt(f"v=spf1 ip6:2001:db8:{m:x}00::/40 ip6:2001:db8:{m:x}80::/41 ~all"))
             zone.add("_netblocks3", "TXT", txt(f"v=spf1 ip4:198.18.{m + 50}.0/24 ip4:198.18.{m + 150}.0/24 ~all"))
+            zone.add("_dmarc", "TXT", txt(f"v=DMARC1; p=reject; rua=mailto:dmarc@mailprov{m}.net"))
+            zone.add("*._report._dmarc", "TXT", txt("v=DMARC1"))  # reports accepted for every customer
+            zone.add(f"pm{m}._domainkey", "TXT", txt(dkim_record(self.keys[2048][m % len(self.keys[2048])])))
 
     def _pick(self, shares: tuple[float, ...]) -> int:
         """1-based index of a provider by share, 0 for self-hosted."""
@@ -212,6 +243,7 @@ class World:
             spf_terms[-1] = "+all"
         if "no-spf" not in defects:
             zone.add("@", "TXT", txt("v=spf1 " + " ".join(spf_terms)))
+        self._authentication(zone, entry, name, m, defects)
         if i % 3 == 0:
             zone.add("@", "TXT", txt(f"site-verification={self.rng.getrandbits(128):032x}"))
         zone.add("@", "A", f"198.18.200.{i % 250 + 1}")
@@ -219,6 +251,28 @@ class World:
         self.entries.append(entry)
         if defects:
             self.defects[name] = defects
+
+    def _authentication(self, zone: Zone, entry: dict, name: str, m: int, defects: list[str]) -> None:
+        """DKIM and DMARC as the domain's mail provider has it publish them, or as a self-hosted server does."""
+        selector = f"pm{m}" if m else "mail"
+        rua = f"dmarc@mailprov{m}.net" if m and self.rng.random() < 0.5 else f"dmarc@{name}"
+        if "dkim-weak" in defects:  # an old key of its own, whoever sends its mail
+            zone.add(f"{selector}._domainkey", "TXT", txt(dkim_record(self.keys[1024][0])))
+        elif m:
+            zone.add(f"{selector}._domainkey", "CNAME", f"{selector}._domainkey.mailprov{m}.net.")
+        else:
+            zone.add(f"{selector}._domainkey", "TXT", txt(dkim_record(self.rng.choice(self.keys[2048]))))
+        entry["dkim_selectors"] = [selector]
+        policy, r = "reject", self.rng.random()
+        for candidate, share in DMARC_POLICIES:
+            if r < share:
+                policy = candidate
+                break
+            r -= share
+        if "no-dmarc" not in defects:
+            zone.add("_dmarc", "TXT", txt(f"v=DMARC1; p={policy}; rua=mailto:{rua}"))
+        if "dmarc-dup" in defects:
+            zone.add("_dmarc", "TXT", txt(f"v=DMARC1; p=none; rua=mailto:{rua}"))
 
     # -- output ---------------------------------------------------------------------------------
     def write(self, out: Path) -> None:
@@ -241,6 +295,8 @@ class World:
                 lines.append(f"    helo: {e['helo']}")
             if "sending_ips" in e:
                 lines.append(f"    sending_ips: [{', '.join(e['sending_ips'])}]")
+            if e.get("dkim_selectors"):
+                lines.append(f"    dkim_selectors: [{', '.join(e['dkim_selectors'])}]")
         (out / "domains.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
         manifest = {"domains": [e["name"] for e in self.entries], "defects": self.defects,
                     "dns_provider": self.dns_of, "mail_provider": self.mail_of}

@@ -102,3 +102,28 @@ def test_a_quick_benchmark_prints_every_row(tmp_path: Path) -> None:
     table = [line.split(" | ")[0].lstrip("| ") for line in run.stdout.splitlines() if line.startswith("| ")]
     assert [r for r in ROWS if r not in table] == []
     assert "Targets:" in run.stdout
+
+
+def test_domains_publish_dmarc_and_dkim_as_providers_have_them(tmp_path: Path) -> None:
+    """At small size: provider customers CNAME a shared key and may report to the provider, which authorizes them;
+    self-hosted domains publish their own key; the keys are real; the broken ones are broken as the manifest says."""
+    from mailtests.dkim import parse_key
+    from mailtests.dmarc import is_dmarc
+
+    w = generate(tmp_path, 60)
+    zones = ZoneSource([tmp_path / "zones"])
+    config = {d.name: d for d in load_config(tmp_path / "domains.yaml").domains}
+    cnamed = 0
+    for e in w.entries:
+        name, defects = e["name"], w.defects.get(e["name"], [])
+        (selector,) = config[name].dkim_selectors
+        key = zones.query(dns.name.from_text(f"{selector}._domainkey.{name}"), "TXT")
+        (record,) = ["".join(t.strip('"') for t in text.split('" "')) for text in key.texts()]
+        assert parse_key(record).bits == (1024 if "dkim-weak" in defects else 2048)
+        cnamed += key.is_alias
+        dmarc = [t for t in answer(zones, f"_dmarc.{name}", "TXT") if is_dmarc(t.strip('"'))]
+        assert len(dmarc) == (0 if "no-dmarc" in defects else 2 if "dmarc-dup" in defects else 1)
+        if w.mail_of[name] != "self" and "dkim-weak" not in defects:
+            assert key.is_alias and key.final_name.to_text() == f"{selector}._domainkey.{w.mail_of[name]}.net."
+    assert cnamed > len(w.entries) / 2
+    assert answer(zones, "example-0.com._report._dmarc.mailprov1.net", "TXT") == ['"v=DMARC1"']  # the wildcard
