@@ -116,7 +116,7 @@ def dmarc_single(ctx: Context) -> Finding:
     return passed(f"exactly one DMARC record at {display(dmarc_name(found.found_at))}", **found.to_dict())
 
 
-def _effect(found: Walk, record: DmarcRecord) -> str:
+def _effect(record: DmarcRecord) -> str:
     if record.policies_valid:
         return ""
     if record.effective is not None:
@@ -137,13 +137,13 @@ def dmarc_syntax(ctx: Context) -> Finding:
     notes = f" Note: {'; '.join(record.notes)}." if record.notes else ""
     if record.errors:
         errors = "; ".join(record.errors)
-        return failed(f"the DMARC record at {_where(found)} has errors: {errors}.{_effect(found, record)}"
+        return failed(f"the DMARC record at {_where(found)} has errors: {errors}.{_effect(record)}"
                       " Publish p=, sp= and np= as none, quarantine or reject, adkim=/aspf= r or s, t= y or n, "
                       f"psd= y, n or u, and rua=/ruf= as mailto: URIs with ',' and '!' percent-encoded.{notes}",
                       **details)
     if record.warnings:
         return failed(f"the DMARC record at {_where(found)} ({shown}) uses what RFC 9989 removed or left optional: "
-                      f"{'; '.join(record.warnings)}.{_effect(found, record)}{notes}",
+                      f"{'; '.join(record.warnings)}.{_effect(record)}{notes}",
                       severity=Severity.WARN, **details)
     return passed(f"the DMARC record at {_where(found)} parses: {shown}.{notes}", **details)
 
