@@ -149,3 +149,18 @@ def test_bimi_needs_enforcement_of_the_organizational_domain(tmp_path):
     result = audit.result("mail.example.com", "bimi.dmarc-enforced")
     assert result.outcome is Outcome.FAIL, result.message
     assert "its organizational domain example.com's record at _dmarc.example.com has sp=none" in result.message
+
+
+def test_dkim_selector_option_replaces_the_default_not_a_domains_own(tmp_path):
+    from mailtests.config import load_config
+    from mailtests.session import SettingsError, with_selectors
+
+    path = tmp_path / "domains.yaml"
+    path.write_text("dkim_selectors: [old]\ndomains:\n  - a.example\n  - name: b.example\n"
+                    "    dkim_selectors: [own]\n  - c.example\n", encoding="utf-8")
+    config = with_selectors(load_config(path), ["S2026", "google", "s2026"])
+    assert {e.name: e.dkim_selectors for e in config.domains} == {
+        "a.example": ("s2026", "google"), "b.example": ("own",), "c.example": ("s2026", "google")}
+    assert with_selectors(load_config(path), None).domains[0].dkim_selectors == ("old",)
+    with pytest.raises(SettingsError, match="not a DKIM selector"):
+        with_selectors(load_config(path), ["bad selector"])

@@ -77,10 +77,13 @@ def dmarc_present(ctx: Context) -> Finding:
     """RFC 9989 §4.10, §5.1.4: a policy applies when the tree walk from the domain finds a DMARC record."""
     found = dmarc_walk(ctx)
     record = found.record
+    if record is not None and found.policy is None:
+        return failed(f"the DMARC record at {_where(found)} has no valid policy and no valid rua, so receivers apply "
+                      f"no DMARC to {ctx.domain} (RFC 9989 §4.10.1; dmarc.syntax says why). Publish "
+                      f"{_example(ctx.domain)}", **found.to_dict())
     if record is not None:
-        effective = "no DMARC processing (dmarc.syntax)" if found.policy is None else f"{found.applies}={found.policy}"
-        return passed(f"a DMARC policy applies to {ctx.domain}: the record at {_where(found)}; {effective} applies "
-                      f"to {ctx.domain}", **found.to_dict())
+        return passed(f"a DMARC policy applies to {ctx.domain}: the record at {_where(found)}; "
+                      f"{found.applies}={found.policy} applies to {ctx.domain}", **found.to_dict())
     notes = []
     for step in found.discarded:
         notes.append(f"the {len(step.records)} DMARC records at {display(dmarc_name(step.name))} were discarded: a "
