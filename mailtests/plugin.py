@@ -19,6 +19,7 @@ import pytest
 
 from . import ComplianceWarning
 from .catalog import AREAS, BY_TEST_NAME
+from .options import add_command_line_options, check_path_options
 from .result import Outcome, Result
 from .session import Engine, Settings, SettingsError
 
@@ -91,6 +92,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="turn WARN findings (ComplianceWarning) into failures")
     group.addoption("--reports", metavar="DIR", default="reports",
                     help="where results.json (and audit.html) are written (default: reports)")
+    add_command_line_options(group)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -106,6 +108,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(htmlreport, "mailtests-html")
     if config.getoption("fail_on_warn"):
         config.addinivalue_line("filterwarnings", "error::mailtests.ComplianceWarning")
+    check_path_options(config)
 
 
 SUITE_DIR = Path(__file__).parent / "suite"
@@ -439,7 +442,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         return
     from .summary import write_summary
 
-    write_summary(terminalreporter, run.records, run.dns_stats, run.results_path)
+    write_summary(terminalreporter, run.records, run.dns_stats, run.results_path,
+                  view=config.getoption("summary_view", "lines"))
     if run.warmup_failure:
         terminalreporter.write_line(f"warm-up: {run.warmup_failure}; the tests computed their results themselves",
                                     yellow=True)
