@@ -74,7 +74,14 @@ def _group_text(group: Group) -> str:
 
 
 def write_domain_view(tr, records: list[dict]) -> None:
-    domains = len({r["domain"] for r in records})
-    tr.write_sep("=", f"mailtests: {domains} domain{'s' if domains != 1 else ''}")
+    subjects: dict[str, set[str]] = {}
+    for r in records:
+        subjects.setdefault(r["domain"], set()).add(r["check"].split(".", 1)[0])
+    resolvers = sum(1 for areas in subjects.values() if areas == {"resolver"})  # resolver health: once per run
+    domains = len(subjects) - resolvers
+    title = f"mailtests: {domains} domain{'s' if domains != 1 else ''}"
+    if resolvers:
+        title += f", {resolvers} resolver{'s' if resolvers != 1 else ''}"
+    tr.write_sep("=", title)
     for text, outcome in view_lines(records):
         tr.write_line(text, **_COLOUR.get(outcome, {}))

@@ -15,6 +15,7 @@ from .config import Config, ConfigError, parse_config
 
 #: What results.json and the reports give as the run's domains file.
 COMMAND_LINE = Path("command line")
+_OPTIONS = {"sending_ips": "--sending-ip", "helo": "--helo", "dkim_selectors": "--dkim-selector"}
 
 
 class NamedDomainsError(Exception):
@@ -26,7 +27,7 @@ def config_from_names(names: Sequence[str], sending_ips: Sequence[str] = (), hel
     """The configuration of an audit of ``names`` with default settings and the per-domain options given."""
     names = list(dict.fromkeys(names))  # a name given twice is audited once
     per_domain = {"sending_ips": list(sending_ips), "helo": list(helo), "dkim_selectors": list(dkim_selectors)}
-    given = [f"--{key.replace('_', '-')[:-1]}" for key, value in per_domain.items() if value]
+    given = [_OPTIONS[key] for key, value in per_domain.items() if value]
     if given and len(names) != 1:
         raise NamedDomainsError(f"{', '.join(given)} describe one domain: name exactly one "
                                 f"(or list the domains in a domains file), not {len(names)}")
@@ -39,7 +40,6 @@ def config_from_names(names: Sequence[str], sending_ips: Sequence[str] = (), hel
     except ConfigError as exc:
         index = exc.line - 2
         name = names[index] if 0 <= index < len(names) else None
-        option = {"sending_ips": "--sending-ip", "helo": "--helo", "dkim_selectors": "--dkim-selector"}.get(
-            exc.key.split("[", 1)[0], "domain name")
+        option = _OPTIONS.get(exc.key.split("[", 1)[0], "domain name")
         where = f"{option} ({name})" if name is not None and option != "domain name" else option
         raise NamedDomainsError(f"{where}: {exc.message}") from None
