@@ -444,6 +444,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
     write_summary(terminalreporter, run.records, run.dns_stats, run.results_path,
                   view=config.getoption("summary_view", "lines"))
+    if run.document is not None:
+        from . import github
+
+        if github.enabled():  # GitHub Actions: annotations on the lines that cause them, and the job summary
+            github.report(terminalreporter, run.document, run.engine, run.settings)
     if run.warmup_failure:
         terminalreporter.write_line(f"warm-up: {run.warmup_failure}; the tests computed their results themselves",
                                     yellow=True)
