@@ -34,7 +34,8 @@ def _item(group: Group) -> str:
     glyph = _GLYPH.get(group.outcome, "")
     mark = f" \\[{md(group.change)}\\]" if group.change else ""
     if len(group.records) == 1:
-        return f"- {glyph} {group.outcome.upper()} {_check_link(group.checks[0])}{mark}: {md(group.records[0]['message'])}"
+        message = md(group.records[0]["message"])
+        return f"- {glyph} {group.outcome.upper()} {_check_link(group.checks[0])}{mark}: {message}"
     return f"- {glyph} {group.outcome.upper()}{mark}: {md(group.text())}"
 
 
