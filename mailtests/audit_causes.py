@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from html import escape
 
+from .causes import Group, notable_groups
 from .render import anchor
-from .summary import Group, notable_groups
 
 
 def shared_causes(records: list[dict], refs: list[list[int]]) -> dict[int, tuple[Group | None, list[int]]]:

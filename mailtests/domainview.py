@@ -14,7 +14,7 @@ message from DNS goes through :func:`mailtests.summary.printable`.
 from __future__ import annotations
 
 from .catalog import AREAS
-from .summary import Group, notable_groups, printable
+from .causes import Group, notable_groups, printable
 
 #: ``--summary-view auto`` shows this view up to this many domains, the one-line summary above.
 VIEW_UP_TO = 10

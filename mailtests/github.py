@@ -23,8 +23,8 @@ from pathlib import Path
 import dns.exception
 import dns.name
 
+from .causes import Group, notable_groups, printable
 from .dnslayer.zonelines import record_lines
-from .summary import Group, notable_groups, printable
 
 _CHANGED_LINE = re.compile(r"(?P<file>.+?):(?P<line>\d+): ")
 

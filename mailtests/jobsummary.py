@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .catalog import CHECKS, rfc_url
-from .summary import Group, notable_groups, printable
+from .causes import Group, notable_groups, printable
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 _GLYPH = {"fail": "✗", "error": "‼", "warn": "⚠"}

@@ -21,13 +21,10 @@ from . import ComplianceWarning
 from .catalog import AREAS, BY_TEST_NAME
 from .options import add_command_line_options, check_path_options
 from .result import Outcome, Result
+from .runkeys import QUIET_ABOVE, RECORD_PROPERTY, RUN_KEY
 from .session import Engine, Settings, SettingsError
 
 RESULT_KEY = pytest.StashKey[Result]()
-RUN_KEY = pytest.StashKey["Run"]()
-RECORD_PROPERTY = "mailtests_result"
-#: Above this many compliance tests a run is large: pytest's heavy per-test outputs give way (see ``_large``).
-QUIET_ABOVE = 1000
 
 _NO_KEYWORDS: dict = {}  # the keywords of every compliance test's report (see pytest_runtest_makereport)
 _NO_EXTRA_KEYWORDS: frozenset[str] = frozenset()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from mailtests.audit_html import render_audit
-from mailtests.summary import cause_of, summary_lines
+from mailtests.causes import cause_of
+from mailtests.summary import summary_lines
 
 CAUSE = "DNS lookup failed, so {} could not be checked: dead-ns.example. {}: TIMEOUT (no answer within 2 s) from " \
         "192.0.2.53:53"
