@@ -30,6 +30,7 @@ DEFAULTS = ("-p", "no:cacheprovider", "-q", "--tb=no", "-rN", "--disable-warning
 USAGE = """\
 usage: mailtests [DOMAIN ...] [--domains=FILE] [mailtests and pytest options]
        mailtests --list-checks [--format text|json]
+       mailtests --schema                 (domains.yaml's JSON Schema)
        mailtests merge OUT_DIR SHARD_RESULTS.json...
 
 Audit the domains named on the command line (default settings: the system's resolvers) or a
@@ -50,6 +51,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return merge_main(args[1:])
     if "--list-checks" in args:
         return list_checks(args)
+    if args == ["--schema"]:  # domains.yaml's JSON Schema, to save beside a domains file for editors
+        from .config_schema import schema
+
+        print(json.dumps(schema(), indent=2, ensure_ascii=False))
+        return 0
     if args[:1] in (["-h"], ["--help"]):
         print(USAGE)
         return 0
