@@ -25,7 +25,10 @@ from pathlib import Path
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 INI_FILE = Path(__file__).resolve().parent / "data" / "mailtests.ini"
 #: What the command sets before the user's options (which come later and override the value options).
-DEFAULTS = ("-p", "no:cacheprovider", "-q", "--tb=no", "-rN", "--disable-warnings", "--summary-view=auto")
+#: The command has imported mailtests before pytest starts, so pytest cannot rewrite the plugin's asserts (it
+#: says so in a warning): the plugin has none to rewrite, the suite's modules are rewritten as usual.
+DEFAULTS = ("-p", "no:cacheprovider", "-q", "--tb=no", "-rN", "--disable-warnings", "--summary-view=auto",
+            "-W", "ignore::pytest.PytestAssertRewriteWarning")
 
 USAGE = """\
 usage: mailtests [DOMAIN ...] [--domains=FILE] [mailtests and pytest options]
