@@ -21,10 +21,20 @@ def hook_command(hook_id: str) -> list[str]:
     return shlex.split(next(h for h in hooks if h["id"] == hook_id)["entry"])
 
 
-def workflow_command() -> list[str]:
-    workflow = YAML(typ="safe").load((EXAMPLE / ".github" / "workflows" / "mailtests.yml").read_text("utf-8"))
+def workflow_command(example: Path = EXAMPLE) -> list[str]:
+    workflow = YAML(typ="safe").load((example / ".github" / "workflows" / "mailtests.yml").read_text("utf-8"))
     steps = workflow["jobs"]["mail-dns"]["steps"]
     return shlex.split(next(s["run"] for s in steps if "--compare-live" in s.get("run", "")))
+
+
+def commit_healthy_repository(repo: Path, folder: str) -> None:
+    """A domains file for the lab's healthy.com over the zones in ``repo/folder``, committed as what is live."""
+    (repo / "domains.yaml").write_text(
+        f"zones: [{folder}]\ndomains:\n  - name: healthy.com\n    sending_ips: [192.0.2.10]\n"
+        "    helo: mx1.healthy.com\ndnsbl:\n  lists:\n    - zone: bl.spamcop.net\n      kind: ip\n", encoding="utf-8")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "zones as they are live")
 
 
 def run(command: list[str], cwd: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -59,12 +69,7 @@ def test_the_ci_workflow_fails_the_commit_that_breaks_mail_and_passes_the_one_th
     repo = tmp_path / "zones-repo"
     (repo / "zones").mkdir(parents=True)
     shutil.copy(LAB_ZONES / "healthy.com.zone", repo / "zones")
-    (repo / "domains.yaml").write_text(
-        "zones: [zones]\ndomains:\n  - name: healthy.com\n    sending_ips: [192.0.2.10]\n    helo: mx1.healthy.com\n"
-        "dnsbl:\n  lists:\n    - zone: bl.spamcop.net\n      kind: ip\n", encoding="utf-8")
-    git(repo, "init", "-q")
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "zones as they are live")
+    commit_healthy_repository(repo, "zones")
     command = workflow_command()
 
     good = run(command, repo, "--resolver", "127.53.0.53")

@@ -7,10 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from ruamel.yaml import YAML
 
 from mailtests.dnslayer.zonefiles import ZoneFileError, ZoneSource
-from tests.test_recipes import git, run
+from tests.test_recipes import commit_healthy_repository, git, run, workflow_command
 
 pytest.importorskip("octodns")
 
@@ -53,14 +52,6 @@ nons:
   - type: TXT
     value: v=spf1 ip4:192.0.2.0/28 -all
 """
-
-
-def workflow_command() -> list[str]:
-    import shlex
-
-    workflow = YAML(typ="safe").load((EXAMPLE / ".github" / "workflows" / "mailtests.yml").read_text("utf-8"))
-    steps = workflow["jobs"]["mail-dns"]["steps"]
-    return shlex.split(next(s["run"] for s in steps if "--compare-live" in s.get("run", "")))
 
 
 def line_of(path: Path, needle: str) -> int:
@@ -109,13 +100,8 @@ def test_the_ci_workflow_traces_a_regression_to_the_octodns_record(tmp_path, lab
     repo = tmp_path / "octodns-repo"
     (repo / "config").mkdir(parents=True)
     (repo / "config" / "healthy.com.yaml").write_text(HEALTHY, encoding="utf-8")
-    (repo / "domains.yaml").write_text(
-        "zones: [config]\ndomains:\n  - name: healthy.com\n    sending_ips: [192.0.2.10]\n    helo: mx1.healthy.com\n"
-        "dnsbl:\n  lists:\n    - zone: bl.spamcop.net\n      kind: ip\n", encoding="utf-8")
-    git(repo, "init", "-q")
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "zones as they are live")
-    command = workflow_command()
+    commit_healthy_repository(repo, "config")
+    command = workflow_command(EXAMPLE)
     assert command[0] == "mailtests" and "--zones=config" in command
 
     good = run(command, repo, "--resolver", "127.53.0.53")
