@@ -114,11 +114,12 @@ def run(argv: list[str]) -> int:
     return int(pytest.main(pytest_args(argv)))
 
 
-def _value_options() -> tuple[set[str], set[str]]:
-    """pytest's option strings (with every installed plugin's) that take a value, and those that take none."""
+def _value_options(plugins: list[str]) -> tuple[set[str], set[str]]:
+    """pytest's option strings (with every installed plugin's and those of ``-p NAME``) that take a value, and
+    those that take none."""
     from _pytest.config import _prepareconfig
 
-    config = _prepareconfig([*base_args(), str(SUITE_DIR)])
+    config = _prepareconfig([*base_args(), *plugins, str(SUITE_DIR)])
     try:
         valued, flags = set(), set()
         for action in config._parser.optparser._actions:
@@ -130,7 +131,8 @@ def _value_options() -> tuple[set[str], set[str]]:
 
 def split_domains(argv: list[str]) -> tuple[list[str], list[str]]:
     """The positional arguments (domain names) and the rest, options with their values, in order."""
-    valued, _ = _value_options()
+    plugins = [arg for i, arg in enumerate(argv) if arg.startswith("-p") or (i and argv[i - 1] == "-p")]
+    valued, _ = _value_options(plugins)
     names: list[str] = []
     options: list[str] = []
     i = 0
