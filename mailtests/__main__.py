@@ -1,58 +1,13 @@
-"""``python -m mailtests``: commands around the suite (the suite itself runs under pytest).
+"""``python -m mailtests``: the ``mailtests`` command (see :mod:`mailtests.cli`).
 
-    python -m mailtests merge OUT_DIR SHARD_RESULTS.json...
-
-merges the results.json of the shards of one audit into OUT_DIR/results.json and
-OUT_DIR/audit.html, prints the summary, and exits 0 (nothing failed), 1 (some
-result failed or erred) or 2 (the shards cannot be merged: one line says why).
+    python -m mailtests example.com                audit a domain
+    python -m mailtests --domains=domains.yaml     audit a domains file
+    python -m mailtests merge OUT_DIR SHARDS...    merge the results.json of shards
 """
 
-from __future__ import annotations
-
-import argparse
 import sys
-from pathlib import Path
 
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m mailtests", description="mailtests commands")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    merge = commands.add_parser(
-        "merge", help="merge the results.json of shards (pytest-split) into one results.json and audit.html",
-        description="Merge the results.json files of the shards of one audit (pytest --splits N --group K "
-                    "--reports DIR) into OUT_DIR/results.json and OUT_DIR/audit.html. Exit code: 0 nothing "
-                    "failed, 1 some result failed or erred (only regressions under --fail-on regression), "
-                    "2 the shards cannot be merged.")
-    merge.add_argument("out_dir", metavar="OUT_DIR", type=Path, help="where results.json and audit.html go")
-    merge.add_argument("shards", metavar="SHARD_RESULTS.json", type=Path, nargs="+", help="the shards' results.json")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run one command; returns the exit code."""
-    args = _parser().parse_args(argv)
-    if args.command == "merge":
-        from .merge import MergeError, merge
-        from .summary import summary_lines
-
-        try:
-            document, code = merge(args.out_dir, args.shards)
-        except MergeError as exc:
-            print(f"mailtests merge: {exc}", file=sys.stderr)
-            return 2
-        for line in summary_lines(document["results"]):
-            print(line)
-        counts = document["summary"]
-        stats = document["run"].get("dns_questions") or {}
-        print(", ".join(f"{n} {k}" for k, n in counts.items()) + f" ({len(document['results'])} results from "
-              f"{len(args.shards)} shard(s))")
-        if stats:
-            print(f"DNS: {stats.get('sent', 0)} questions asked, {stats.get('cached', 0)} answered from the "
-                  "shards' caches")
-        print(f"results: {args.out_dir / 'results.json'}, {args.out_dir / 'audit.html'}")
-        return code
-    return 2  # pragma: no cover - argparse requires a command
-
+from .cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from html import escape
 from pathlib import Path
 
+from .audit_causes import cause_row, shared_causes
 from .catalog import AREAS, CHECKS
 from .render import (
     GLYPH,
@@ -324,7 +325,15 @@ def _subject(subject: _Subject, evidence: _Evidence, references: dict[str, str],
     skips: list[str] = []
     passes: list[str] = []
     linked: set[int] = set()  # answers a problem row links to: they get an id
+    causes = shared_causes(subject.records, subject.refs)  # checks that failed for one cause: one row
     for r, refs in zip(subject.records, subject.refs, strict=True):
+        if id(r) in causes:
+            group, refs = causes.pop(id(r))
+            if group is not None:
+                linked.update(refs)
+                cell = CELLS.get(group.outcome) or _cell(group.outcome)
+                problems.append(cause_row(group, refs, anc, local, shared, cell))
+            continue
         outcome = r["outcome"]
         details = r.get("details")
         if details:

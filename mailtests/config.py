@@ -1,7 +1,10 @@
 """Load and validate ``domains.yaml``: the domains to test and how to reach the DNS.
 
-Everything is checked here, before the first DNS question is asked; a broken file
-stops the run with one line naming the first problem::
+Everything is checked here, before the first DNS question is asked: first against the
+file's JSON Schema (``mailtests/data/domains.schema.json``, :mod:`mailtests.config_schema`),
+the one source of its keys, types, ranges and defaults; then what a schema cannot say
+(addresses, IDNA names, DKIM selectors, duplicates, files that must exist, catalog ids,
+subscription lists). A broken file stops the run with one line naming the first problem::
 
     domains.yaml:7: example.com: sending_ips[1]: '300.1.2.3' is not an IP address
 
@@ -43,9 +46,12 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.reader import ReaderError
-from ruamel.yaml.scalarbool import ScalarBoolean
 
 from mailtests.catalog import AREAS, CHECKS
+from mailtests.config_schema import first_error, schema
+from mailtests.config_schema import item_line as _item_line
+from mailtests.config_schema import key_line as _key_line
+from mailtests.config_schema import kind as _kind
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -56,26 +62,23 @@ MAX_YAML_NODES = 100_000
 #: The schema nests 5 deep; anything much deeper is not a domains file.
 MAX_YAML_DEPTH = 16
 
-DEFAULT_TIMEOUT = 2.0
-DEFAULT_LATENCY_THRESHOLD = 1.0
-DEFAULT_SMTP_TIMEOUT = 10.0
-DEFAULT_SMTP_CONCURRENCY = 32
-DEFAULT_CONCURRENCY = 16  # more threads cost CPU (GIL contention) and hide no more latency: benchmarks/RESULTS.md
-MAX_TIMEOUT = 60.0
-MAX_CONCURRENCY = 1024
+_PROPS = schema()["properties"]  # the schema is the one source of defaults and bounds
+DEFAULT_TIMEOUT = float(_PROPS["timeout"]["default"])
+DEFAULT_LATENCY_THRESHOLD = float(_PROPS["latency_threshold"]["default"])
+DEFAULT_SMTP_TIMEOUT = float(_PROPS["smtp_timeout"]["default"])
+DEFAULT_SMTP_CONCURRENCY = int(_PROPS["smtp_concurrency"]["default"])
+#: more threads cost CPU (GIL contention) and hide no more latency: benchmarks/RESULTS.md
+DEFAULT_CONCURRENCY = int(_PROPS["concurrency"]["default"])
+MAX_TIMEOUT = float(schema()["$defs"]["seconds"]["maximum"])
+MAX_CONCURRENCY = int(schema()["$defs"]["workers"]["maximum"])
 
 #: Blocklists under these zones need a subscription (commercial or high-volume use);
 #: a list there counts as a subscription list unless it says ``subscription: false``.
 SUBSCRIPTION_ZONES = ("spamhaus.org", "spamhaus.net", "uribl.com")
 
-TOP_KEYS = ("resolvers", "fallback_resolvers", "timeout", "latency_threshold", "concurrency", "zones", "offline",
-            "dnsbl", "dkim_selectors", "trust_anchor", "smtp", "smtp_timeout", "smtp_concurrency", "ehlo_name",
-            "ca_file", "domains")
-DOMAIN_KEYS = ("name", "sending_ips", "helo", "dkim_selectors", "skip")
-SKIP_KEYS = ("check", "reason")
-DNSBL_KEYS = ("subscription", "lists")
-BLOCKLIST_KEYS = ("zone", "kind", "allowlist", "subscription")
-BLOCKLIST_KINDS = ("ip", "domain")
+TOP_KEYS = tuple(_PROPS)
+DOMAIN_KEYS = tuple(schema()["$defs"]["domain"]["properties"])
+BLOCKLIST_KINDS = tuple(schema()["$defs"]["blocklist"]["properties"]["kind"]["enum"])
 
 
 class ConfigError(Exception):
@@ -315,49 +318,14 @@ def _load_yaml(text: str, display: str) -> Any:
 
 
 # -- validation ------------------------------------------------------------------------------------
-
-
-def _kind(value: Any) -> str:
-    """How a YAML value is described in messages: ``the string 'x'``, ``a list`` ..."""
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool | ScalarBoolean):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return f"the string {str(value)!r}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    tag = getattr(value, "tag", None)
-    return f"a value tagged {getattr(tag, 'value', tag)}" if tag else f"a {type(value).__name__}"
+# The schema (mailtests/data/domains.schema.json, through mailtests.config_schema) checks keys, types, ranges
+# and empty values first; what follows checks what a schema cannot say: addresses, IDNA names, DKIM selector
+# syntax after lowercasing, duplicates, files that must exist, catalog ids, subscription lists.
 
 
 def _short(text: str, limit: int = 60) -> str:
     """``text`` cut to ``limit`` characters for a message."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _key_line(mapping: Any, key: Any) -> int:
-    """0-based line of a mapping key (the mapping's own line if unknown, e.g. for merged keys)."""
-    try:
-        return mapping.lc.key(key)[0]
-    except (AttributeError, KeyError, TypeError):
-        return getattr(getattr(mapping, "lc", None), "line", 0) or 0
-
-
-def _item_line(seq: Any, index: int) -> int:
-    """0-based line of a sequence item."""
-    try:
-        return seq.lc.item(index)[0]
-    except (AttributeError, KeyError, IndexError, TypeError):
-        return getattr(getattr(seq, "lc", None), "line", 0) or 0
-
-
-def _is_bool(value: Any) -> bool:
-    return isinstance(value, bool | ScalarBoolean)
 
 
 class _Validator:
@@ -374,52 +342,10 @@ class _Validator:
         """Raise the ConfigError for a 0-based line (None: no line)."""
         raise ConfigError(self.display, 0 if line0 is None else line0 + 1, key, message, self.domain)
 
-    def check_keys(self, mapping: Any, allowed: tuple[str, ...], prefix: str) -> None:
-        """Refuse keys outside ``allowed`` (suggesting the closest allowed one) and merge keys."""
+    def no_merge(self, mapping: Any) -> None:
+        """Refuse YAML merge keys (``<<``): checked on every mapping the schema allows, as it is reached."""
         if getattr(mapping, "merge", None):
-            self.fail(mapping.lc.line, prefix.rstrip("."), "merge keys (<<) are not allowed")
-        for key in mapping:
-            if isinstance(key, str) and key in allowed:
-                continue
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            self.fail(_key_line(mapping, key), prefix + str(key), f"unknown key; {hint}allowed: {', '.join(allowed)}")
-
-    def mapping(self, value: Any, line0: int, key: str, allowed: tuple[str, ...]) -> Any:
-        """Check that ``value`` is a mapping with only ``allowed`` keys."""
-        if not isinstance(value, dict):
-            self.fail(line0, key, f"must be a mapping, got {_kind(value)}")
-        self.check_keys(value, allowed, f"{key}." if key else "")
-        return value
-
-    def seq(self, value: Any, line0: int, key: str, what: str) -> list[Any]:
-        if not isinstance(value, list):
-            self.fail(line0, key, f"must be a list of {what}, got {_kind(value)}")
-        return value
-
-    def string(self, value: Any, line0: int, key: str, what: str = "a string") -> str:
-        """A non-empty string."""
-        if not isinstance(value, str):
-            self.fail(line0, key, f"must be {what}, got {_kind(value)}")
-        if not value.strip():
-            self.fail(line0, key, "must not be empty")
-        return str(value)
-
-    def boolean(self, value: Any, line0: int, key: str) -> bool:
-        if not _is_bool(value):
-            self.fail(line0, key, f"must be true or false, got {_kind(value)}")
-        return bool(value)
-
-    def number(self, value: Any, line0: int, key: str, low: float, high: float, integer: bool = False) -> float:
-        """A number in ``(low, high]`` (``[low, high]`` for integers)."""
-        wanted = "a whole number" if integer else "a number"
-        if _is_bool(value) or not isinstance(value, int if integer else int | float):
-            self.fail(line0, key, f"must be {wanted}, got {_kind(value)}")
-        ok = low <= value <= high if integer else low < value <= high
-        if not ok:
-            bounds = f"from {low} to {high}" if integer else f"greater than {low:g} and at most {high:g}"
-            self.fail(line0, key, f"{value!r} is out of range: must be {bounds}")
-        return value
+            self.fail(mapping.lc.line, "", "merge keys (<<) are not allowed")
 
     # -- top level -------------------------------------------------------------------------------
 
@@ -428,37 +354,34 @@ class _Validator:
             self.fail(None, "", "the file is empty: it should be a mapping with at least a 'domains' list")
         if not isinstance(data, dict):
             self.fail(0, "", f"the top level must be a mapping (key: value), got {_kind(data)}")
-        self.check_keys(data, TOP_KEYS, "")
+        self.no_merge(data)
+        problem = first_error(data)
+        if problem is not None:
+            line0, key, self.domain, message = problem
+            self.fail(line0, key, message)
         out: dict[str, Any] = {}
-
-        def line(key: str) -> int:
-            return _key_line(data, key)
-
         handlers: dict[str, Callable[[Any, int], Any]] = {
-            "resolvers": lambda v, n: self.resolvers(v, n, "resolvers"),
-            "fallback_resolvers": lambda v, n: self.resolvers(v, n, "fallback_resolvers"),
-            "timeout": lambda v, n: float(self.number(v, n, "timeout", 0, MAX_TIMEOUT)),
-            "latency_threshold": lambda v, n: float(self.number(v, n, "latency_threshold", 0, MAX_TIMEOUT)),
-            "concurrency": lambda v, n: int(self.number(v, n, "concurrency", 1, MAX_CONCURRENCY, integer=True)),
+            "resolvers": lambda v, n: self.resolvers(v, "resolvers"),
+            "fallback_resolvers": lambda v, n: self.resolvers(v, "fallback_resolvers"),
+            "timeout": lambda v, n: float(v),
+            "latency_threshold": lambda v, n: float(v),
+            "concurrency": lambda v, n: int(v),
             "zones": self.zones,
-            "offline": lambda v, n: self.boolean(v, n, "offline"),
+            "offline": lambda v, n: bool(v),
             "dnsbl": self.dnsbl,
-            "dkim_selectors": lambda v, n: self.selectors(v, n, "dkim_selectors"),
+            "dkim_selectors": lambda v, n: self.selectors(v, "dkim_selectors"),
             "trust_anchor": lambda v, n: self.file(v, n, "trust_anchor"),
-            "smtp": lambda v, n: self.boolean(v, n, "smtp"),
-            "smtp_timeout": lambda v, n: float(self.number(v, n, "smtp_timeout", 0, MAX_TIMEOUT)),
-            "smtp_concurrency": lambda v, n: int(self.number(v, n, "smtp_concurrency", 1, MAX_CONCURRENCY,
-                                                             integer=True)),
+            "smtp": lambda v, n: bool(v),
+            "smtp_timeout": lambda v, n: float(v),
+            "smtp_concurrency": lambda v, n: int(v),
             "ehlo_name": self.ehlo_name,
             "ca_file": lambda v, n: self.file(v, n, "ca_file"),
             "domains": self.domains,
         }
         for key, value in data.items():
-            out[key] = handlers[key](value, line(key))
-        if "domains" not in out:
-            self.fail(None, "domains", "missing: list the domains to test")
+            out[key] = handlers[key](value, _key_line(data, key))
         if out.get("offline") and not out.get("zones"):
-            self.fail(line("offline"), "offline", "true needs zone files to answer from (set 'zones')")
+            self.fail(_key_line(data, "offline"), "offline", "true needs zone files to answer from (set 'zones')")
         lists, subscription = out.pop("dnsbl", (DEFAULT_DNSBL, False))
         if out.get("dkim_selectors"):
             default = out["dkim_selectors"]
@@ -466,15 +389,12 @@ class _Validator:
                                    for e in out["domains"])
         return Config(path=self.path, sha256=sha256, dnsbl=lists, dnsbl_subscription=subscription, **out)
 
-    def resolvers(self, value: Any, line0: int, key: str) -> tuple[Resolver, ...]:
-        items = self.seq(value, line0, key, "resolver addresses")
-        if not items:
-            self.fail(line0, key, "must not be empty (leave the key out to use the system's resolvers)")
+    def resolvers(self, items: list, key: str) -> tuple[Resolver, ...]:
         out: list[Resolver] = []
         for i, item in enumerate(items):
             n, k = _item_line(items, i), f"{key}[{i}]"
             try:
-                resolver = parse_resolver(self.string(item, n, k, "an IP address, optionally with :PORT"))
+                resolver = parse_resolver(item)
             except ValueError as exc:
                 self.fail(n, k, str(exc))
             if resolver in out:
@@ -482,27 +402,24 @@ class _Validator:
             out.append(resolver)
         return tuple(out)
 
-    def file(self, value: Any, line0: int, key: str) -> Path:
-        text = self.string(value, line0, key, "a path")
+    def file(self, text: str, line0: int, key: str) -> Path:
         path = Path(os.path.abspath(self.base / Path(text).expanduser()))
         if not path.is_file():
             self.fail(line0, key, f"{text!r} is not a file (looked for {path})")
         return path
 
-    def ehlo_name(self, value: Any, line0: int) -> str:
-        text = self.string(value, line0, "ehlo_name", "a host name")
+    def ehlo_name(self, text: str, line0: int) -> str:
         try:
             return normalize_domain(text)[0]
         except ValueError as exc:
             self.fail(line0, "ehlo_name", f"{_short(text)!r} is not a valid host name: {exc}")
 
-    def selectors(self, value: Any, line0: int, key: str) -> tuple[str, ...]:
+    def selectors(self, items: list, key: str) -> tuple[str, ...]:
         """DKIM selectors (RFC 6376 §3.1: a selector is one or more labels, ``s2026`` or ``eu.s1``)."""
-        items = self.seq(value, line0, key, "DKIM selector names")
         out: list[str] = []
         for i, item in enumerate(items):
             n, k = _item_line(items, i), f"{key}[{i}]"
-            text = self.string(item, n, k, "a DKIM selector").strip().lower()
+            text = item.strip().lower()
             if not all(_SELECTOR_LABEL.fullmatch(label) for label in text.split(".")) or len(text) > 200:
                 self.fail(n, k, f"{_short(text)!r} is not a DKIM selector (labels of letters, digits, '-' and '_')")
             if text in out:
@@ -511,11 +428,10 @@ class _Validator:
         return tuple(out)
 
     def zones(self, value: Any, line0: int) -> tuple[Path, ...]:
-        items = [value] if isinstance(value, str) else self.seq(value, line0, "zones", "zone files or folders")
+        items = [value] if isinstance(value, str) else value
         out: list[Path] = []
-        for i, item in enumerate(items):
+        for i, text in enumerate(items):
             n, k = (line0, "zones") if isinstance(value, str) else (_item_line(items, i), f"zones[{i}]")
-            text = self.string(item, n, k, "a path")
             zone = Path(os.path.abspath(self.base / Path(text).expanduser()))
             if not zone.exists():
                 self.fail(n, k, f"{text!r} does not exist (looked for {zone})")
@@ -523,50 +439,37 @@ class _Validator:
                 out.append(zone)
         return tuple(out)
 
-    def dnsbl(self, value: Any, line0: int) -> tuple[tuple[Blocklist, ...], bool]:
-        dnsbl = self.mapping(value, line0, "dnsbl", DNSBL_KEYS)
-        subscription = False
-        if "subscription" in dnsbl:
-            subscription = self.boolean(dnsbl["subscription"], _key_line(dnsbl, "subscription"), "dnsbl.subscription")
+    def dnsbl(self, dnsbl: dict, line0: int) -> tuple[tuple[Blocklist, ...], bool]:
+        self.no_merge(dnsbl)
+        subscription = bool(dnsbl.get("subscription", False))
         if "lists" not in dnsbl:
             return DEFAULT_DNSBL, subscription
-        items = self.seq(dnsbl["lists"], _key_line(dnsbl, "lists"), "dnsbl.lists", "blocklists")
+        items = dnsbl["lists"]
         out: dict[str, Blocklist] = {}
-        for i, item in enumerate(items):
-            n, k = _item_line(items, i), f"dnsbl.lists[{i}]"
-            entry = self.mapping(item, n, k, BLOCKLIST_KEYS)
-            for required in ("zone", "kind"):
-                if required not in entry:
-                    self.fail(n, k, f"missing key {required!r}")
+        for i, entry in enumerate(items):
+            k = f"dnsbl.lists[{i}]"
+            self.no_merge(entry)
             zline = _key_line(entry, "zone")
             try:
-                zone = normalize_domain(self.string(entry["zone"], zline, f"{k}.zone", "a DNS zone name"))[0]
+                zone = normalize_domain(entry["zone"])[0]
             except ValueError as exc:
                 self.fail(zline, f"{k}.zone", f"{entry['zone']!r} is not a valid zone name: {exc}")
             if zone in out:
                 self.fail(zline, f"{k}.zone", f"{zone} is listed twice")
-            kind = entry["kind"]
-            if kind not in BLOCKLIST_KINDS:
-                self.fail(_key_line(entry, "kind"), f"{k}.kind", f"must be one of {', '.join(BLOCKLIST_KINDS)}, "
-                          f"got {_kind(kind)}")
-            allow = self.boolean(entry.get("allowlist", False), _key_line(entry, "allowlist"), f"{k}.allowlist")
             paid = any(zone == z or zone.endswith("." + z) for z in SUBSCRIPTION_ZONES)
             if "subscription" in entry:
-                paid = self.boolean(entry["subscription"], _key_line(entry, "subscription"), f"{k}.subscription")
+                paid = bool(entry["subscription"])
             if paid and not subscription:
                 where = "subscription" if "subscription" in entry else "zone"
                 self.fail(_key_line(entry, where), f"{k}.{where}",
                           f"{zone} is a subscription list: set 'dnsbl: subscription: true' if the site holds "
                           "a subscription, else remove it")
-            out[zone] = Blocklist(zone, str(kind), allow, paid)
+            out[zone] = Blocklist(zone, str(entry["kind"]), bool(entry.get("allowlist", False)), paid)
         return tuple(out.values()), subscription
 
     # -- domains ---------------------------------------------------------------------------------
 
-    def domains(self, value: Any, line0: int) -> tuple[DomainEntry, ...]:
-        items = self.seq(value, line0, "domains", "domain names or mappings")
-        if not items:
-            self.fail(line0, "domains", "no domains to test")
+    def domains(self, items: list, line0: int) -> tuple[DomainEntry, ...]:
         seen: dict[str, int] = {}
         out = tuple(self.domain_entry(items, i, seen) for i in range(len(items)))
         self.domain = None
@@ -577,19 +480,11 @@ class _Validator:
         item, line0 = items[index], _item_line(items, index)
         entry: Any = {}
         if isinstance(item, str):
-            raw, name_line = item, line0
-        elif isinstance(item, dict):
-            entry = item
-            name = entry.get("name")
-            self.domain = name.strip() if isinstance(name, str) and name.strip() else None
-            self.check_keys(entry, DOMAIN_KEYS, "")
-            if "name" not in entry:
-                self.fail(line0, f"domains[{index}]", "missing key 'name'")
-            raw, name_line = entry["name"], _key_line(entry, "name")
+            text, name_line = item, line0
         else:
-            self.fail(line0, f"domains[{index}]", f"must be a domain name or a mapping with 'name', got {_kind(item)}")
-        self.domain = None
-        text = self.string(raw, name_line, "name", "a domain name")
+            entry = item
+            self.no_merge(entry)
+            text, name_line = entry["name"], _key_line(entry, "name")
         try:
             name, unicode_name = normalize_domain(text)
         except ValueError as exc:
@@ -597,25 +492,22 @@ class _Validator:
         if name in seen:
             self.fail(name_line, "name", f"duplicate domain {name} (first at line {seen[name]})")
         seen[name] = name_line + 1
+        if not entry:
+            return DomainEntry(name, unicode_name, line=line0 + 1)
         self.domain = text.strip()
         fields: dict[str, Any] = {}
-        for key, value in entry.items():
+        for key, value in dict.items(entry):
             if key == "dkim_selectors":
-                fields[key] = self.selectors(value, _key_line(entry, key), key)
+                fields[key] = self.selectors(value, key)
                 self.own_selectors.add(name)
             elif key != "name":
-                fields[key] = getattr(self, key)(value, _key_line(entry, key))
+                fields[key] = getattr(self, key)(value)
         return DomainEntry(name, unicode_name, line=line0 + 1, **fields)
 
-    def sending_ips(self, value: Any, line0: int) -> tuple[IPAddress, ...]:
-        items = self.seq(value, line0, "sending_ips", "IP addresses")
-        if not items:
-            self.fail(line0, "sending_ips", "must not be empty (leave the key out to use the MX hosts' addresses)")
+    def sending_ips(self, items: list) -> tuple[IPAddress, ...]:
         out: list[IPAddress] = []
         for i, item in enumerate(items):
             n, k = _item_line(items, i), f"sending_ips[{i}]"
-            if not isinstance(item, str):
-                self.fail(n, k, f"{item!r} is not an IP address (expected a string, got {_kind(item)})")
             try:
                 ip = ipaddress.ip_address(item.strip())
             except ValueError:
@@ -627,27 +519,17 @@ class _Validator:
             out.append(ip)
         return tuple(out)
 
-    def helo(self, value: Any, line0: int) -> tuple[str, ...]:
-        if isinstance(value, str):
-            return (self.string(value, line0, "helo", "a host name or address literal"),)
-        items = self.seq(value, line0, "helo", "host names or address literals")
-        if not items:
-            self.fail(line0, "helo", "must not be empty (leave the key out if the HELO name is not known)")
-        return tuple(self.string(v, _item_line(items, i), f"helo[{i}]", "a host name or address literal")
-                     for i, v in enumerate(items))
+    def helo(self, value: Any) -> tuple[str, ...]:
+        return (str(value),) if isinstance(value, str) else tuple(str(v) for v in value)
 
-    def skip(self, value: Any, line0: int) -> dict[str, str]:
-        items = self.seq(value, line0, "skip", "mappings with 'check' and 'reason'")
+    def skip(self, items: list) -> dict[str, str]:
         out: dict[str, str] = {}
         first: dict[str, int] = {}
-        for i, item in enumerate(items):
-            n, k = _item_line(items, i), f"skip[{i}]"
-            entry = self.mapping(item, n, k, SKIP_KEYS)
-            for required, why in (("check", "which check or area to skip"), ("reason", "every skip needs a reason")):
-                if required not in entry:
-                    self.fail(n, k, f"missing key {required!r} ({why})")
+        for i, entry in enumerate(items):
+            k = f"skip[{i}]"
+            self.no_merge(entry)
             cline = _key_line(entry, "check")
-            check = self.string(entry["check"], cline, f"{k}.check", "a check id or area")
+            check = str(entry["check"])
             if check in AREAS:
                 ids = [cid for cid, spec in CHECKS.items() if spec.area == check]
             elif check in CHECKS:
@@ -661,7 +543,7 @@ class _Validator:
             if check in first:
                 self.fail(cline, f"{k}.check", f"{check!r} is already skipped at line {first[check]}")
             first[check] = cline + 1
-            reason = self.string(entry["reason"], _key_line(entry, "reason"), f"{k}.reason", "a string").strip()
+            reason = str(entry["reason"]).strip()
             for cid in ids:
                 out.setdefault(cid, reason)
         return out

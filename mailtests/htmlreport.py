@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from .plugin import QUIET_ABOVE as LARGE_RUN
-from .plugin import RECORD_PROPERTY, RUN_KEY
 from .render import record_html, reference_html, verdict_html
+from .runkeys import QUIET_ABOVE as LARGE_RUN
+from .runkeys import RECORD_PROPERTY, RUN_KEY
 
 RECORD_ATTR = "mailtests_record"
 #: pytest-html's ReportData, kept from the title hook to retitle it when the domains file is known.

@@ -19,14 +19,12 @@ import pytest
 
 from . import ComplianceWarning
 from .catalog import AREAS, BY_TEST_NAME
+from .options import add_command_line_options, check_path_options
 from .result import Outcome, Result
+from .runkeys import QUIET_ABOVE, RECORD_PROPERTY, RUN_KEY
 from .session import Engine, Settings, SettingsError
 
 RESULT_KEY = pytest.StashKey[Result]()
-RUN_KEY = pytest.StashKey["Run"]()
-RECORD_PROPERTY = "mailtests_result"
-#: Above this many compliance tests a run is large: pytest's heavy per-test outputs give way (see ``_large``).
-QUIET_ABOVE = 1000
 
 _NO_KEYWORDS: dict = {}  # the keywords of every compliance test's report (see pytest_runtest_makereport)
 _NO_EXTRA_KEYWORDS: frozenset[str] = frozenset()
@@ -75,8 +73,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--dns-timeout", metavar="SECONDS", type=float, default=None,
                     help="seconds to wait for one DNS answer (default: the domains file's, else 2)")
     group.addoption("--dkim-selector", metavar="NAME", action="append", default=None, dest="dkim_selector",
-                    help="a DKIM selector to check for every domain that lists none of its own in the domains file "
-                         "(repeatable; replaces the file's top-level dkim_selectors)")
+                    help="a DKIM selector to check (repeatable): for the domains named on the command line, and for "
+                         "every domain of a domains file that lists none of its own (replaces the file's top-level "
+                         "dkim_selectors)")
     group.addoption("--zones", metavar="PATH", action="append", default=None,
                     help="a zone file or folder of zone files that answers for the names in it (repeatable)")
     group.addoption("--offline", action="store_true", default=None,
@@ -94,6 +93,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="turn WARN findings (ComplianceWarning) into failures")
     group.addoption("--reports", metavar="DIR", default="reports",
                     help="where results.json (and audit.html) are written (default: reports)")
+    add_command_line_options(group)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -109,6 +109,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(htmlreport, "mailtests-html")
     if config.getoption("fail_on_warn"):
         config.addinivalue_line("filterwarnings", "error::mailtests.ComplianceWarning")
+    check_path_options(config)
 
 
 SUITE_DIR = Path(__file__).parent / "suite"
@@ -442,7 +443,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         return
     from .summary import write_summary
 
-    write_summary(terminalreporter, run.records, run.dns_stats, run.results_path)
+    write_summary(terminalreporter, run.records, run.dns_stats, run.results_path,
+                  view=config.getoption("summary_view", "lines"))
+    if run.document is not None:
+        from . import github
+
+        if github.enabled():  # GitHub Actions: annotations on the lines that cause them, and the job summary
+            github.report(terminalreporter, run.document, run.engine, run.settings)
     if run.warmup_failure:
         terminalreporter.write_line(f"warm-up: {run.warmup_failure}; the tests computed their results themselves",
                                     yellow=True)

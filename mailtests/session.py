@@ -50,6 +50,25 @@ def with_selectors(config: Config, selectors: list[str] | None) -> Config:
     domains = tuple(replace(e, dkim_selectors=tuple(names)) if e.dkim_selectors in ((), default) else e
                     for e in config.domains)
     return replace(config, domains=domains, dkim_selectors=tuple(names))
+def _named_config(pyconfig) -> Config | None:
+    """The configuration of the domains named with --domain (None when none is), with --sending-ip, --helo and
+    --dkim-selector for a single one (:mod:`mailtests.named`)."""
+    from .named import NamedDomainsError, config_from_names
+
+    names = pyconfig.getoption("domain", None) or []
+    per_domain = [pyconfig.getoption(key, None) or [] for key in ("sending_ip", "helo", "dkim_selector")]
+    if not names:
+        if any(per_domain[:2]):
+            raise SettingsError("--sending-ip and --helo describe a domain named on the command line "
+                                "(`mailtests example.com --helo mail.example.com`); in a domains file, use its "
+                                "keys sending_ips and helo")
+        return None
+    if pyconfig.getoption("domains"):
+        raise SettingsError("name domains on the command line or give --domains=PATH, not both")
+    try:
+        return config_from_names(names, *per_domain)
+    except NamedDomainsError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 class Settings:
@@ -70,13 +89,18 @@ class Settings:
     @classmethod
     def from_pytest(cls, pyconfig) -> Settings:
         cwd = Path(pyconfig.invocation_params.dir)
-        path = Path(pyconfig.getoption("domains") or "domains.yaml")
-        if not path.is_absolute() and not path.exists():
-            path = cwd / path
-        try:
-            config = load_config(path)
-        except ConfigError as exc:
-            raise SettingsError(str(exc)) from None
+        config = _named_config(pyconfig)
+        if config is None:
+            path = Path(pyconfig.getoption("domains") or "domains.yaml")
+            if not path.is_absolute() and not path.exists():
+                path = cwd / path
+            if not pyconfig.getoption("domains") and not path.exists():
+                raise SettingsError(f"no domains to audit: {display_path(path)} does not exist; name domains "
+                                    "(`mailtests example.com`, `--domain NAME`) or a file (--domains=PATH)")
+            try:
+                config = load_config(path)
+            except ConfigError as exc:
+                raise SettingsError(str(exc)) from None
         resolvers = []
         for text in pyconfig.getoption("resolver") or []:
             try:

@@ -1,6 +1,7 @@
 """The CI recipes in examples/ and .pre-commit-hooks.yaml, run as a zone repository would run them."""
 
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -20,16 +21,26 @@ def hook_command(hook_id: str) -> list[str]:
     return shlex.split(next(h for h in hooks if h["id"] == hook_id)["entry"])
 
 
-def workflow_command() -> list[str]:
-    workflow = YAML(typ="safe").load((EXAMPLE / ".github" / "workflows" / "mailtests.yml").read_text("utf-8"))
+def workflow_command(example: Path = EXAMPLE) -> list[str]:
+    workflow = YAML(typ="safe").load((example / ".github" / "workflows" / "mailtests.yml").read_text("utf-8"))
     steps = workflow["jobs"]["mail-dns"]["steps"]
     return shlex.split(next(s["run"] for s in steps if "--compare-live" in s.get("run", "")))
 
 
-def run(command: list[str], cwd: Path, *extra: str) -> subprocess.CompletedProcess:
-    assert command[0] == "pytest"
+def commit_healthy_repository(repo: Path, folder: str) -> None:
+    """A domains file for the lab's healthy.com over the zones in ``repo/folder``, committed as what is live."""
+    (repo / "domains.yaml").write_text(
+        f"zones: [{folder}]\ndomains:\n  - name: healthy.com\n    sending_ips: [192.0.2.10]\n"
+        "    helo: mx1.healthy.com\ndnsbl:\n  lists:\n    - zone: bl.spamcop.net\n      kind: ip\n", encoding="utf-8")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "zones as they are live")
+
+
+def run(command: list[str], cwd: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    assert command[0] in ("pytest", "mailtests")
     return subprocess.run([sys.executable, "-m", *command, *extra], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, env={**os.environ, "GITHUB_ACTIONS": "", **(env or {})})
 
 
 def git(repo: Path, *args: str) -> None:
@@ -51,19 +62,14 @@ def test_the_offline_hook_fails_a_zone_that_breaks_mail(tmp_path):
     zone.write_text(zone.read_text().replace("mail    IN A    192.0.2.10\n", ""), encoding="utf-8")
     done = run(hook_command("mailtests-zones"), repo, "-p", "no:html")
     assert done.returncode == 1
-    assert "example.com mx.resolve" in done.stdout
+    assert "FAIL mx.resolve: MX host(s) of example.com without an A or AAAA record" in done.stdout
 
 
 def test_the_ci_workflow_fails_the_commit_that_breaks_mail_and_passes_the_one_that_does_not(tmp_path, lab):
     repo = tmp_path / "zones-repo"
     (repo / "zones").mkdir(parents=True)
     shutil.copy(LAB_ZONES / "healthy.com.zone", repo / "zones")
-    (repo / "domains.yaml").write_text(
-        "zones: [zones]\ndomains:\n  - name: healthy.com\n    sending_ips: [192.0.2.10]\n    helo: mx1.healthy.com\n"
-        "dnsbl:\n  lists:\n    - zone: bl.spamcop.net\n      kind: ip\n", encoding="utf-8")
-    git(repo, "init", "-q")
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "zones as they are live")
+    commit_healthy_repository(repo, "zones")
     command = workflow_command()
 
     good = run(command, repo, "--resolver", "127.53.0.53")
@@ -76,8 +82,15 @@ def test_the_ci_workflow_fails_the_commit_that_breaks_mail_and_passes_the_one_th
     zone.write_text("".join(lines), encoding="utf-8")
     git(repo, "commit", "-qam", "move the primary MX (and break mail)")
 
-    bad = run(command, repo, "--resolver", "127.53.0.53")
+    step_summary = tmp_path / "step-summary.md"
+    bad = run(command, repo, "--resolver", "127.53.0.53",
+              env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(step_summary)})
     assert bad.returncode == 1, bad.stdout[-3000:]
+    annotations = [line for line in bad.stdout.splitlines() if line.startswith("::error ")]
+    assert any(line.startswith(f"::error file=zones/healthy.com.zone,line={number},title=mx.resolve [regression]::")
+               for line in annotations), bad.stdout[-3000:]
+    summary = step_summary.read_text(encoding="utf-8")
+    assert "### Regressions" in summary and "#### healthy\\.com" in summary and "`mx.resolve`" in summary
     results = json.loads((repo / "reports" / "results.json").read_text(encoding="utf-8"))["results"]
     regressions = [r for r in results if r.get("change") == "regression"]
     assert regressions, "the broken commit shows no regression"
@@ -88,6 +101,6 @@ def test_the_ci_workflow_fails_the_commit_that_breaks_mail_and_passes_the_one_th
 
 
 @pytest.mark.parametrize("hook", ["mailtests-zones", "mailtests-regressions"])
-def test_the_hooks_run_pytest_on_the_suite(hook):
+def test_the_hooks_run_the_mailtests_command(hook):
     command = hook_command(hook)
-    assert command[:3] == ["pytest", "--pyargs", "mailtests"] and "--domains" in command
+    assert command[0] == "mailtests" and "--domains=domains.yaml" in command

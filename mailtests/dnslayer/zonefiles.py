@@ -54,6 +54,7 @@ import dns.transaction
 import dns.zone
 import dns.zonefile
 
+from . import octodns_zones
 from .answer import MAX_CNAME_CHAIN, NOERROR, NXDOMAIN, Answer, Record
 
 #: Largest TTL kept as written; larger ones count as zero (RFC 2181 §8).
@@ -435,7 +436,20 @@ def _zone_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def _is_zone_file(name: str) -> bool:
-    return (name.endswith(".zone") or name.startswith("db.")) and not name.startswith(".") and not name.endswith(".jnl")
+    return ((name.endswith(".zone") or name.startswith("db.")) and not name.startswith(".")
+            and not name.endswith(".jnl")) or octodns_zones.is_octodns_file(Path(name))
+
+
+def _load_any(path: Path) -> _Zone:
+    """A BIND zone file, or an octoDNS ``<zone>.yaml`` read by octoDNS (:mod:`mailtests.dnslayer.octodns_zones`)."""
+    if not octodns_zones.is_octodns_file(path):
+        return _load(path, None)
+    try:
+        zone = _Zone.build(octodns_zones.load(path)[0], path)
+    except octodns_zones.OctoDnsZoneError as exc:
+        raise ZoneFileError(exc.path, exc.line, exc.message) from None
+    _check_apex_ns(zone)
+    return zone
 
 
 # -- answering -----------------------------------------------------------------------
@@ -455,7 +469,7 @@ class ZoneSource:
         self.zones: dict[dns.name.Name, tuple[dns.zone.Zone, Path]] = {}
         self._loaded: dict[dns.name.Name, _Zone] = {}
         for path in _zone_files(paths):
-            zone = _load(path, None)
+            zone = _load_any(path)
             if zone.apex in self._loaded:
                 first = self._loaded[zone.apex].path
                 raise ZoneFileError(path, 0, f"zone {zone.apex} is already loaded from {first}")

@@ -17,11 +17,16 @@ import dns.rdatatype
 import dns.tokenizer
 import dns.ttl
 
+from . import octodns_zones
+
 Lines = dict[tuple[dns.name.Name, str, str], tuple[Path, int]]  # (owner, type, data) -> (file, line)
 
 
 def record_lines(path: Path, origin: dns.name.Name) -> Lines:
-    """Every record of a zone file (and its $INCLUDEs) with the file and line it starts on."""
+    """Every record of a zone file (and its $INCLUDEs) with the file and line it starts on; for an octoDNS
+    ``<zone>.yaml``, the line octoDNS gives the record."""
+    if octodns_zones.is_octodns_file(path):
+        return octodns_zones.record_lines(path)
     found: Lines = {}
     _scan(path, origin, found, depth=0)
     return found
