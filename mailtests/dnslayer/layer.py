@@ -171,16 +171,6 @@ class Recorder:
         return self._keep(self.layer.query(name, rdtype))
 
     def query_cd(self, name: dns.name.Name | str, rdtype: str) -> Answer:
-        """The answer to (name, type) with Checking Disabled (RFC 4035 §3.2.2), asked once per run.
-
-        Only for a question whose ordinary answer was SERVFAIL: a validating resolver withholds a
-        bogus answer, and the DNSSEC checks need it to say why it is bogus. Zone files answer as ever.
-        """
-        qname = to_name(name)
-        rdtype = rdtype.upper()
-        return self._once(("cd", name_key(qname), rdtype), lambda: self._resolve_cd(qname, rdtype))
-
-    def query_cd(self, name: dns.name.Name | str, rdtype: str) -> Answer:
         return self._keep(self.layer.query_cd(name, rdtype))
 
     def query_server(self, address: str, name: dns.name.Name | str, rdtype: str, port: int = 53) -> Answer:

@@ -50,7 +50,7 @@ def _tag(key) -> int:
 
 def parse_trust_anchor(text: str, source: str) -> TrustAnchor:
     try:
-        rrsets = dns.zonefile.read_rrsets(text, name=None, ttl=0, rdclass=dns.rdataclass.IN,
+        rrsets = dns.zonefile.read_rrsets(text, name=None, ttl=None, rdclass=None, default_ttl=0,
                                           origin=dns.name.root, relativize=False)
     except dns.exception.DNSException as exc:
         raise TrustAnchorError(f"{source}: not DS or DNSKEY records in zone-file format: {exc}") from None
