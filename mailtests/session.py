@@ -35,6 +35,19 @@ class SettingsError(Exception):
     """A problem with the run's input, reported as one line without a traceback."""
 
 
+def _with_trust_anchor(config: Config, option: str | None, cwd: Path) -> Config:
+    """``--trust-anchor FILE`` over ``trust_anchor:``; the file is read now, so a bad one stops the run at once."""
+    from .dnssec import TrustAnchorError, load_trust_anchor
+
+    if option:
+        config = replace(config, trust_anchor=cwd / option)
+    try:
+        load_trust_anchor(config.trust_anchor)
+    except TrustAnchorError as exc:
+        raise SettingsError(f"--trust-anchor: {exc}" if option else str(exc)) from None
+    return config
+
+
 class Settings:
     """The domains file, with command-line options applied over it."""
 
@@ -77,6 +90,7 @@ class Settings:
         if not 0 < timeout <= 60:
             raise SettingsError(f"--dns-timeout {timeout}: give a number of seconds above 0 and at most 60")
         config = replace(config, timeout=timeout)  # the checks read the run's timeout from the config
+        config = _with_trust_anchor(config, pyconfig.getoption("trust_anchor"), cwd)
         offline = bool(pyconfig.getoption("offline")) or config.offline
         if offline and not zones:
             raise SettingsError("--offline asks only zone files: give --zones PATH (or `zones:` in the domains file)")

@@ -113,8 +113,11 @@ def _unsigned_proposal(ctx: Context, report: ZoneReport) -> Finding | None:
     return None
 
 
-def _not_signed(ctx: Context, report: ZoneReport) -> Finding | None:
+def _not_signed(ctx: Context, report: ZoneReport, keys_optional: bool = False) -> Finding | None:
     found = _unsigned_proposal(ctx, report)
+    if found is None and not report.zone.signed and not keys_optional:
+        found = skipped(f"{display(report.zone.zone)} serves no DNSKEY records: nothing to judge (dnssec.signed and "
+                        "dnssec.valid report it)", chain=report.lines())
     if found is None and report.zone.state == INSECURE:
         found = skipped(f"{display(report.zone.zone)} is not covered by a chain of trust "
                         f"({report.zone.reason}): nothing to validate (dnssec.signed reports it)", chain=report.lines())
@@ -177,7 +180,7 @@ def dnssec_valid(ctx: Context) -> Finding:
     """RFC 4035 §5: a DS at the parent matches a DNSKEY that signs the DNSKEY RRset, and the zone's SOA, NS, MX and
     TXT RRsets carry valid, unexpired signatures; a DS over an unsigned zone is bogus (Zonemaster DNSSEC02, 08, 11)."""
     report = zone_report(ctx)
-    found = _not_signed(ctx, report)
+    found = _not_signed(ctx, report, keys_optional=True)
     if found is not None:
         return found
     state, reasons, chain = report.state, report.reasons, report.lines()
