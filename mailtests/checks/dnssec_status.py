@@ -139,9 +139,11 @@ def servfail_cause(ctx: Context, answer: Answer) -> str | None:
 
     The text names the broken zone (or RRset) and not the question, so every check of a domain whose
     answers are withheld for the same reason reports the same cause."""
-    if answer.rcode != SERVFAIL:
+    if answer.rcode != SERVFAIL or not hasattr(ctx.dns, "query_cd"):
         return None
     try:
+        if not ctx.dns.query_cd(answer.qname, answer.rdtype).ok:
+            return None  # the data is not there with CD either: a broken server, not a validation failure
         verdict = rrset_verdict(ctx, answer.qname, answer.rdtype)
     except Exception:  # the cause is a courtesy: the lookup's own error stands without it
         return None
