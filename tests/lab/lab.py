@@ -240,6 +240,10 @@ class Lab:
             out.append(f"===== {name} log =====\n" + "\n".join(lines))
         return "\n".join(out) + "\n"
 
+    def zone_extras(self) -> dict[str, str]:
+        """Text to append to lab zones (by name, no final dot) before they are signed; none (a subclass adds)."""
+        return {}
+
     # ------------------------------------------------------------------ internals
     def _acquire_lock(self) -> None:
         """One lab per network namespace: a second pytest run waits for the first one's lab."""
@@ -326,7 +330,7 @@ class Lab:
         assert self.workdir
         w = self.workdir
         zones: dict[str, list[tuple[str, Path]]] = {view: [] for view in VIEWS}
-        self.signed_zones, self.trust_anchor = sign_lab(ZONE_DIR, w)  # DNSSEC: README.md, "DNSSEC"
+        self.signed_zones, self.trust_anchor = sign_lab(ZONE_DIR, w, self.zone_extras())  # README.md, "DNSSEC"
         for path in sorted(ZONE_DIR.glob("*.zone")):
             zone = zone_name(path)
             path = self.signed_zones.get(zone, path)

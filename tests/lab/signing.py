@@ -107,15 +107,19 @@ def _sign(plan: Plan, source: str, extra: str, stem: str, work: Path) -> Path:
     return out
 
 
-def sign_lab(zone_dir: Path, work: Path) -> tuple[dict[str, Path], Path]:
-    """Sign the lab's zones into ``work``: (zone name with final dot -> signed file, the root's trust anchor file)."""
+def sign_lab(zone_dir: Path, work: Path, extra: dict[str, str] | None = None) -> tuple[dict[str, Path], Path]:
+    """Sign the lab's zones into ``work``: (zone name with final dot -> signed file, the root's trust anchor file).
+
+    ``extra``: text to append to a zone (by name without the final dot) before it is signed (the benchmark's
+    generated delegations)."""
     keys = work / "keys"
     keys.mkdir(parents=True, exist_ok=True)
     plans = {p.zone: p for p in PLANS} | {t: Plan(t) for t in TLDS} | {".": Plan(".")}
     signed: dict[str, Path] = {}
 
     def source(zone: str) -> str:
-        return (zone_dir / ("root.zone" if zone == "." else f"{zone}.zone")).read_text()
+        text = (zone_dir / ("root.zone" if zone == "." else f"{zone}.zone")).read_text()
+        return text + (extra or {}).get(zone, "")
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         def each(fn, items: list[str]) -> dict:
