@@ -196,3 +196,28 @@ def test_rules() -> None:
     for bits in (1024, 2048):
         key = dns.dnssec.make_dnskey(rsa.generate_private_key(65537, bits).public_key(), 8)
         assert rsa_bits(key) == bits
+
+
+def test_a_signed_zone_file_alone_is_validated_against_its_own_keys(tree, tmp_path) -> None:
+    """Offline, without the parent's zone file: the zone's own KSKs stand in for the DS (said in the message)."""
+    import shutil
+
+    folder = tmp_path / "alone"
+    folder.mkdir()
+    shutil.copy(tree["ok.com"], folder)
+    shutil.copy(tree["nomxsig.com"], folder)
+    audit = Audit(DnsLayer(None, ZoneSource([folder]), offline=True), _config(tree))
+    signed = audit.result("ok.com", "dnssec.signed")
+    assert signed.outcome == P and "ok.com's own KSKs (the parent's DS is not available offline" in signed.message
+    assert audit.result("ok.com", "dnssec.valid").outcome == P
+    assert "has no RRSIG" in audit.result("nomxsig.com", "dnssec.valid").message
+
+
+def test_reports_escape_the_chain() -> None:
+    from mailtests.render import record_html, record_text
+
+    record = {"check": "dnssec.valid", "domain": "x.com", "outcome": "fail", "severity": "FAIL", "message": "m",
+              "reference": "RFC 4035 §5", "details": {"chain": ["; <script>alert(1)</script>.x.com. bogus"]}}
+    html = record_html(record, [])
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;.x.com. bogus" in html
+    assert "DNSSEC chain of trust\n; <script>" in record_text(record, [])

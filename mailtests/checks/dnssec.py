@@ -14,7 +14,7 @@ import dns.dnssec
 import dns.name
 
 from ..catalog import Severity
-from ..dnssec import BOGUS, INDETERMINATE, INSECURE, SECURE, RRsetVerdict, SigCheck, ZoneVerdict
+from ..dnssec import BOGUS, INDETERMINATE, INSECURE, SECURE, RRsetVerdict, SigCheck, ZoneVerdict, rrset_step
 from ..dnssec.crypto import OK, utc
 from ..dnssec.rules import (
     EXPIRY_MARGIN,
@@ -95,8 +95,6 @@ def _zone_report(ctx: Context) -> ZoneReport:
     zone = chain[-1]
     rrsets = []
     if zone.signed or zone.state != INSECURE:
-        from ..dnssec import rrset_step
-
         for owner, types in ((zone.zone, APEX_TYPES), (ctx.name, DOMAIN_TYPES)):
             for rdtype in types:
                 rrsets.append(rrset_step(zone, fetch(ctx, owner, rdtype), verifier(ctx)))
@@ -124,6 +122,13 @@ def _not_signed(ctx: Context, report: ZoneReport, keys_optional: bool = False) -
     return found
 
 
+def _judged(ctx: Context, keys_optional: bool = False, proposal_only: bool = False) -> ZoneReport | Finding:
+    """The domain's zone report, or the skip of a check that has nothing to judge there."""
+    report = zone_report(ctx)
+    found = _unsigned_proposal(ctx, report) if proposal_only else _not_signed(ctx, report, keys_optional)
+    return report if found is None else found
+
+
 def _ds_advice(report: ZoneReport) -> str:
     zone = report.zone
     ksks = [k for k in zone.keys if k.flags & 0x0001] or list(zone.keys)
@@ -134,18 +139,17 @@ def _ds_advice(report: ZoneReport) -> str:
 @check("dnssec.signed")
 def dnssec_signed(ctx: Context) -> Finding:
     """RFC 4033 §5, RFC 4035 §5: a signed zone with a DS at its parent is covered by a chain of trust from the root."""
-    report = zone_report(ctx)
-    found = _unsigned_proposal(ctx, report)
-    if found is not None:
-        return found
+    report = _judged(ctx, proposal_only=True)
+    if isinstance(report, Finding):
+        return report
     zone, chain = report.zone, report.lines()
     name = display(zone.zone)
+    if zone.signed and zone.anchored:
+        return passed(f"{name} is signed; its chain starts at {zone.anchored}", chain=chain)
     if zone.signed and zone.ds:
         return passed(f"{name} is signed (DNSKEY key tags {', '.join(str(dns.dnssec.key_id(k)) for k in zone.keys)}) "
                       f"and its parent publishes DS record(s) ({', '.join(str(d.key_tag) for d in zone.ds)})",
                       chain=chain)
-    if zone.signed and zone.anchored:
-        return passed(f"{name} is signed; its chain starts at {zone.anchored}", chain=chain)
     if zone.signed:
         return failed(f"{name} is signed but no chain of trust reaches it ({zone.reason}), so validators treat it as "
                       f"unsigned. Publish its DS record(s) at the parent (through the registrar): {_ds_advice(report)}",
@@ -179,10 +183,9 @@ def _advice(reasons: list[str]) -> str:
 def dnssec_valid(ctx: Context) -> Finding:
     """RFC 4035 §5: a DS at the parent matches a DNSKEY that signs the DNSKEY RRset, and the zone's SOA, NS, MX and
     TXT RRsets carry valid, unexpired signatures; a DS over an unsigned zone is bogus (Zonemaster DNSSEC02, 08, 11)."""
-    report = zone_report(ctx)
-    found = _not_signed(ctx, report, keys_optional=True)
-    if found is not None:
-        return found
+    report = _judged(ctx, keys_optional=True)
+    if isinstance(report, Finding):
+        return report
     state, reasons, chain = report.state, report.reasons, report.lines()
     name = display(report.zone.zone)
     if state == SECURE:
@@ -201,10 +204,9 @@ def dnssec_valid(ctx: Context) -> Finding:
 def dnssec_signature_validity(ctx: Context) -> Finding:
     """RFC 4035 §5.3.1: a signature is valid only until its expiration; the earliest one more than 12 hours away
     (Zonemaster DNSSEC04)."""
-    report = zone_report(ctx)
-    found = _not_signed(ctx, report)
-    if found is not None:
-        return found
+    report = _judged(ctx)
+    if isinstance(report, Finding):
+        return report
     sigs = report.own_sigs()
     chain = report.lines()
     if not sigs:
@@ -231,10 +233,9 @@ def dnssec_signature_validity(ctx: Context) -> Finding:
 def dnssec_algorithms(ctx: Context) -> Finding:
     """RFC 9904 §3, RFC 9905 §2, RFC 9906: algorithms 1, 3, 5, 6, 7, 12 must not sign; the DS digests include one
     other than SHA-1 and GOST; RSA keys under 2048 bits are a WARN."""
-    report = zone_report(ctx)
-    found = _not_signed(ctx, report)
-    if found is not None:
-        return found
+    report = _judged(ctx)
+    if isinstance(report, Finding):
+        return report
     zone, chain = report.zone, report.lines()
     name = display(zone.zone)
     keys = [k for k in zone.keys if k.flags & 0x0100]
@@ -267,10 +268,9 @@ def dnssec_algorithms(ctx: Context) -> Finding:
 @check("dnssec.nsec3-parameters")
 def dnssec_nsec3_parameters(ctx: Context) -> Finding:
     """RFC 9276 §3.1: NSEC3 with 0 additional iterations (MUST) and an empty salt (SHOULD)."""
-    report = zone_report(ctx)
-    found = _not_signed(ctx, report)
-    if found is not None:
-        return found
+    report = _judged(ctx)
+    if isinstance(report, Finding):
+        return report
     name = display(report.zone.zone)
     if not report.nsec3params:
         return passed(f"{name} publishes no NSEC3PARAM: it denies existence with NSEC (RFC 9276 does not apply)")

@@ -129,14 +129,14 @@ def zone_step(zone: dns.name.Name, parent: ZoneVerdict | None, anchor: TrustAnch
         return ZoneVerdict(state=parent.state, reasons=parent.reasons, chain=tuple(lines), **base)
     sigs: list[SigCheck] = []
     anchored = ""
+    if dnskey_answer is not None and dnskey_answer.rcode == OFFLINE:
+        return ZoneVerdict(state=INDETERMINATE, offline=True,
+                           reasons=(f"{_text(zone)} is outside the zone files (offline)",), **base)
     if anchor is not None:
         ds_set = tuple(anchor.ds)
         anchored = anchor.describe()
         lines[:0] = [ds_line(zone, d, "trust anchor") for d in ds_set]
     elif parent is None or parent.offline or (ds_answer is not None and ds_answer.rcode == OFFLINE):
-        if dnskey_answer is None or dnskey_answer.rcode == OFFLINE:
-            return ZoneVerdict(state=INDETERMINATE, offline=True,
-                               reasons=(f"{_text(zone)} is outside the zone files (offline)",), **base)
         if not keys:
             return ZoneVerdict(state=INSECURE, reasons=(f"{_text(zone)} is not signed: it has no DNSKEY records",),
                                chain=tuple(lines), **base)
