@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import dns.dnssec
 import dns.name
 import pytest
 
@@ -221,3 +222,26 @@ def test_reports_escape_the_chain() -> None:
     html = record_html(record, [])
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;.x.com. bogus" in html
     assert "DNSSEC chain of trust\n; <script>" in record_text(record, [])
+
+
+def test_an_algorithm_the_library_cannot_verify_is_indeterminate_not_bogus() -> None:
+    """ECC-GOST (12): dnspython has no implementation; the signature is 'unsupported', the RRset indeterminate."""
+    import dns.rdata
+    import dns.rrset
+
+    from mailtests.dnslayer.answer import Record
+    from mailtests.dnssec import Verifier
+    from mailtests.dnssec.chain import INDETERMINATE, ZoneVerdict, rrset_step
+
+    name = dns.name.from_text("gost.example.")
+    key = dns.rdata.from_text("IN", "DNSKEY", "257 3 12 " + "A" * 88)
+    tag = dns.dnssec.key_id(key)
+    sig = dns.rdata.from_text("IN", "RRSIG", f"MX 12 2 3600 20991231000000 20200101000000 {tag} gost.example. "
+                              + "B" * 88)
+    mx = dns.rdata.from_text("IN", "MX", "10 mx.gost.example.")
+    verifier = Verifier()
+    check = verifier.check(dns.rrset.from_rdata_list(name, 3600, [mx]), sig, [key])
+    assert check.status == "unsupported" and "cannot verify" in check.reason()
+    answer = Answer(name, "MX", "NOERROR", (Record(name, 3600, mx),), signatures=(Record(name, 3600, sig),))
+    verdict = rrset_step(ZoneVerdict(name, "secure", keys=(key,), signed=True), answer, verifier)
+    assert verdict.state == INDETERMINATE and "algorithm 12" in verdict.reason
