@@ -89,21 +89,23 @@ def ask(server: Server, qname: dns.name.Name, rdtype: str, timeout: float, recur
                                    want_dnssec=True)
     if not recursive:
         query.flags &= ~dns.flags.RD
+    shown = str(server)
     if cd:
         query.flags |= dns.flags.CD
+        shown += " +cd"  # the evidence says how it was asked (dig +cd), apart from the ordinary answer
     started = time.monotonic()
     try:
         response, _used_tcp = dns.query.udp_with_fallback(
             query, server.address, timeout=timeout, port=server.port, ignore_unexpected=True
         )
     except dns.exception.Timeout:
-        return Answer(qname, rdtype, TIMEOUT, server=str(server), elapsed=time.monotonic() - started,
+        return Answer(qname, rdtype, TIMEOUT, server=shown, elapsed=time.monotonic() - started,
                       error=f"no answer within {timeout:g} s")
     except OSError as exc:
-        return Answer(qname, rdtype, TIMEOUT, server=str(server), elapsed=time.monotonic() - started,
+        return Answer(qname, rdtype, TIMEOUT, server=shown, elapsed=time.monotonic() - started,
                       error=f"unreachable: {exc.strerror or exc}")
     except dns.exception.DNSException as exc:
-        return Answer(qname, rdtype, "FORMERR", server=str(server), elapsed=time.monotonic() - started,
+        return Answer(qname, rdtype, "FORMERR", server=shown, elapsed=time.monotonic() - started,
                       error=f"malformed answer: {exc}")
     elapsed = time.monotonic() - started
     rcode = dns.rcode.to_text(response.rcode())
@@ -113,7 +115,7 @@ def ask(server: Server, qname: dns.name.Name, rdtype: str, timeout: float, recur
         rcode,
         records=records_from_rrsets(rrset for rrset in response.answer if rrset.rdtype != dns.rdatatype.RRSIG),
         signatures=records_from_rrsets(rrset for rrset in response.answer if rrset.rdtype == dns.rdatatype.RRSIG),
-        server=str(server),
+        server=shown,
         elapsed=elapsed,
         authoritative=bool(response.flags & dns.flags.AA),
         error=None if rcode in ("NOERROR", "NXDOMAIN") else f"server answered {rcode}",
