@@ -69,8 +69,10 @@ def _zone(name: str, body: str) -> dns.zone.Zone:
 
 
 def _domain_body(name: str) -> str:
+    aliases = ("_25._tcp.mx2 CNAME _25._tcp.mx.expiring.com.\n_25._tcp.mx3 CNAME _25._tcp.mx.expired.com.\n"
+               if name == "ok.com" else "")  # TLSA records by alias, in other zones
     return (f"@ MX 10 mx.{name}.\n@ TXT \"v=spf1 -all\"\nns1 A 192.0.2.1\nmx A 192.0.2.2\n"
-            f"_25._tcp.mx TLSA 3 1 1 {'ab' * 32}\n")
+            f"_25._tcp.mx TLSA 3 1 1 {'ab' * 32}\n{aliases}")
 
 
 def _sign(zone: dns.zone.Zone, spec: Signed, now: float) -> dns.rdata.Rdata:

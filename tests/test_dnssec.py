@@ -141,6 +141,10 @@ def test_rrset_security(audit: Audit) -> None:
     bogus = rrset_security(ctx, dns.name.from_text("nomxsig.com."), "MX")
     assert bogus.state == "bogus" and "has no RRSIG" in bogus.reason
     assert rrset_security(ctx, dns.name.from_text("_25._tcp.mx.expired.com."), "TLSA").state == "bogus"
+    alias = dns.name.from_text("_25._tcp.mx2.ok.com.")  # a CNAME to expiring.com: that zone's keys sign the TLSA
+    assert rrset_security(ctx, alias, "TLSA") == Security("secure", "")
+    expired = rrset_security(ctx, dns.name.from_text("_25._tcp.mx3.ok.com."), "TLSA")
+    assert expired.state == "bogus" and "expired.com" in expired.reason
     insecure = rrset_security(ctx, dns.name.from_text("_25._tcp.mx.unsigned.com."), "TLSA")
     assert insecure.state == "insecure" and "com publishes no DS record for unsigned.com" in insecure.reason
     assert dataclasses.is_dataclass(Security) and Security.__dataclass_params__.frozen

@@ -116,10 +116,12 @@ def rrset_verdict(ctx: Context, name: dns.name.Name | str, rdtype: str) -> RRset
 
 
 def _rrset_verdict(ctx: Context, name: dns.name.Name, rdtype: str) -> RRsetVerdict:
-    apexes = zone_apexes(ctx, name)
+    answer = fetch(ctx, name, rdtype)
+    owner = answer.final_name if answer.ok and not answer.cname_loop else name  # an alias: the target's zone signs
+    apexes = zone_apexes(ctx, owner)
     if apexes is None:
-        return RRsetVerdict(name, rdtype, INSECURE, (f"{name} is outside the trust anchor's tree",))
-    return rrset_step(zone_verdict(ctx, apexes), fetch(ctx, name, rdtype), verifier(ctx))
+        return RRsetVerdict(name, rdtype, INSECURE, (f"{owner} is outside the trust anchor's tree",))
+    return rrset_step(zone_verdict(ctx, apexes), answer, verifier(ctx))
 
 
 def rrset_security(ctx: Context, name: dns.name.Name, rdtype: str) -> Security:

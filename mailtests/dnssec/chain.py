@@ -226,8 +226,8 @@ def rrset_step(zone: ZoneVerdict, answer: Answer, verifier: Verifier) -> RRsetVe
         return verdict(zone.state, zone.reasons)
     if not answer.ok:
         return verdict(INDETERMINATE, [f"the lookup failed: {answer.describe()}"])
-    if answer.is_alias and not name.is_subdomain(zone.zone):
-        return verdict(INDETERMINATE, [f"{answer.qname} is an alias of {name}, in another zone"])
+    if answer.is_alias and not name.is_subdomain(zone.zone):  # the caller passes the zone of the alias's target
+        return verdict(INDETERMINATE, [f"{answer.qname} is an alias of {name}, outside {_text(zone.zone)}"])
     want = dns.rdatatype.from_text(rdtype)
     rrset = _rrset(answer, name, want)
     if rrset is None:
