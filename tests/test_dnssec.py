@@ -249,3 +249,14 @@ def test_an_algorithm_the_library_cannot_verify_is_indeterminate_not_bogus() -> 
     answer = Answer(name, "MX", "NOERROR", (Record(name, 3600, mx),), signatures=(Record(name, 3600, sig),))
     verdict = rrset_step(ZoneVerdict(name, "secure", keys=(key,), signed=True), answer, verifier)
     assert verdict.state == INDETERMINATE and "algorithm 12" in verdict.reason
+
+
+def test_a_domain_outside_the_anchor_tree_is_insecure(tree, tmp_path) -> None:
+    anchor = tmp_path / "org.ds"
+    anchor.write_text("org. IN DS 12345 13 2 " + "AB" * 32 + "\n")
+    from mailtests.checks.dnssec import dnssec_signed, dnssec_valid
+
+    ctx = dataclasses.replace(_ctx(_audit(tree, anchor=anchor)), zone_mode=False)  # as for a live domain
+    valid = dnssec_valid(ctx)
+    assert valid.skipped and "ok.com is outside the trust anchor's tree" in valid.message
+    assert not dnssec_signed(ctx).ok

@@ -89,8 +89,9 @@ def zone_report(ctx: Context) -> ZoneReport:
 
 def _zone_report(ctx: Context) -> ZoneReport:
     apexes = zone_apexes(ctx, ctx.name)
-    if apexes is None:
-        raise ValueError(f"{ctx.domain} is outside the trust anchor's tree")
+    if apexes is None:  # a trust anchor below the root that does not cover the domain
+        outside = ZoneVerdict(ctx.name, INSECURE, (f"{ctx.domain} is outside the trust anchor's tree",))
+        return ZoneReport((outside,), (), (), verifier(ctx).now)
     chain = tuple(zone_verdict(ctx, apexes[:i]) for i in range(1, len(apexes) + 1))
     zone = chain[-1]
     rrsets = []
