@@ -267,6 +267,7 @@ class Bench:
         self.rows: list[Row] = []
         self.targets: list[tuple[str, bool, str]] = []
         self.python = sys.executable
+        self.trust_anchor: Path | None = None
 
     # -- running the suite ------------------------------------------------------------------
     def suite(self, name: str, domains: Path, *extra: str, per: int, resolver: str = RESOLVER,
@@ -276,6 +277,8 @@ class Bench:
         out.mkdir(parents=True)
         cmd = [self.python, "-m", "pytest", "--pyargs", "mailtests", "-p", "no:cacheprovider", "--domains",
                str(domains), "--resolver", resolver, "--reports", str(out)]
+        if self.trust_anchor is not None:  # DNSSEC: the lab root's key, made at lab start
+            cmd.append(f"--trust-anchor={self.trust_anchor}")
         if "-p" not in extra or "no:html" not in extra:
             # as the repository's ini addopts give it; with --html=... in ``extra``, as the command line does
             report = shlex.quote(str(out / "report.html"))
@@ -327,6 +330,7 @@ class Bench:
         lab = BenchLab(gen, extra_addresses=(PROXY,))
         t = time.perf_counter()
         lab.start()
+        self.trust_anchor = lab.trust_anchor
         print(f"lab started in {time.perf_counter() - t:.1f} s (private network namespace)", flush=True)
         proxy = None
         try:
@@ -591,7 +595,7 @@ def profile_run(bench: Bench, work: Path) -> str:
         shutil.rmtree(out, ignore_errors=True)
         measure([spy, "record", "--gil", "-r", "100", "-f", "raw", "-o", str(raw), "--", sys.executable, "-m",
                  "pytest", "--pyargs", "mailtests", "-p", "no:cacheprovider", "--domains", str(gen / "domains.yaml"),
-                 "--resolver", RESOLVER, "--reports", str(out), "-o",
+                 "--resolver", RESOLVER, f"--trust-anchor={lab.trust_anchor}", "--reports", str(out), "-o",
                  f"addopts=--html={shlex.quote(str(out / 'report.html'))} --self-contained-html", "-q"], work)
     finally:
         lab.stop()

@@ -14,6 +14,7 @@ import re
 import socket
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dns.flags
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.lab import lab as _lab  # noqa: E402
+from tests.lab import signing  # noqa: E402
 
 #: Unbound's default caches (4 MB messages, 4 MB RRsets) evict part of a 10,000-domain run.
 UNBOUND_CACHE = "    msg-cache-size: 128m\n    rrset-cache-size: 256m\n    key-cache-size: 4m\n"
@@ -37,6 +39,7 @@ class BenchLab(_lab.Lab):
         self.gen_dir = Path(gen_dir)
         self.views: dict[str, dict] = json.loads((self.gen_dir / "views.json").read_text(encoding="utf-8"))
         self.extra_addresses = tuple(extra_addresses)
+        self.bench_signed: dict[str, Path] = {}  # generated zone -> its signed file (DNSSEC; made at start)
 
     @property
     def bench_addresses(self) -> list[str]:
@@ -74,6 +77,8 @@ class BenchLab(_lab.Lab):
         conf = conf_path.read_text()
         for extra in sorted((self.gen_dir / "delegations").glob("*.extra")):
             tld = extra.name.removesuffix(".extra")
+            if f"{tld}." in self.signed_zones:  # signed by the lab with the delegations in (zone_extras)
+                continue
             original = _lab.ZONE_DIR / f"{tld}.zone"
             merged = self.workdir / f"{tld}.zone"
             merged.write_text(original.read_text() + extra.read_text())
@@ -88,7 +93,8 @@ class BenchLab(_lab.Lab):
             raise _lab.LabError("named.conf has no listen-on line: the lab changed, update benchlab.py")
         zones_dir = self.gen_dir / "zones"
         for view, spec in self.views.items():
-            body = "".join(f'    zone "{z}" {{ type primary; file "{zones_dir / (z.rstrip(".") + ".zone")}"; }};\n'
+            body = "".join(f'    zone "{z}" {{ type primary; file '
+                           f'"{self.bench_signed.get(z, zones_dir / (z.rstrip(".") + ".zone"))}"; }};\n'
                            for z in spec["zones"])
             conf += (f'view "{view}" {{\n    match-clients {{ any; }};\n'
                      f'    match-destinations {{ {" ".join(a + ";" for a in spec["addresses"])} }};\n{body}}};\n')
@@ -98,6 +104,31 @@ class BenchLab(_lab.Lab):
         unbound = self.workdir / "unbound.conf"
         text = unbound.read_text().replace("    log-replies: yes\n", "    log-replies: no\n")
         unbound.write_text(text.replace("    num-threads: 1\n", "    num-threads: 1\n" + UNBOUND_CACHE))
+
+    def zone_extras(self) -> dict[str, str]:
+        """The generated delegations, added to the TLDs before the lab signs them (DNSSEC); the generated zones
+        listed in signed.json are signed first (one ECDSA key each), and their DS records added too."""
+        extras = {extra.name.removesuffix(".extra"): extra.read_text()
+                  for extra in sorted((self.gen_dir / "delegations").glob("*.extra"))}
+        listed = self.gen_dir / "signed.json"
+        signed = json.loads(listed.read_text(encoding="utf-8")) if listed.exists() else []
+        assert self.workdir
+        work = self.workdir / "bench-signed"
+        (work / "keys").mkdir(parents=True, exist_ok=True)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            done = list(pool.map(lambda zone: self._sign_generated(zone, work), signed))
+        self.bench_signed = {zone: path for zone, path, _ in done}
+        for zone, _, ds in done:
+            tld = zone.rstrip(".").rsplit(".", 1)[-1]
+            extras[tld] = extras.get(tld, "") + ds + "\n"
+        return extras
+
+    def _sign_generated(self, zone: str, work: Path) -> tuple[str, Path, str]:
+        stem = signing._keygen(zone, work / "keys")
+        source = (self.gen_dir / "zones" / f"{zone.rstrip('.')}.zone").read_text(encoding="utf-8")
+        path = signing._sign(signing.Plan(zone.rstrip(".")), source, signing._dnskey(work / "keys", stem), stem,
+                             work)
+        return zone, path, signing._ds(work / "keys", stem)
 
     def _wait_ready(self, timeout: float) -> None:
         """The lab's probes, then BIND's "all zones loaded" and one SOA from every generated view."""

@@ -110,6 +110,7 @@ class World:
         self.rng = random.Random(seed)
         self.zones: dict[str, Zone] = {}
         self.delegations: dict[str, list[str]] = {tld: [] for tld in (*TLDS, "arpa")}
+        self.signed: list[str] = []  # zones BenchLab signs at lab start (DNSSEC), their DS added to the TLD
         self.views: dict[str, list[str]] = {}
         self.entries: list[dict] = []
         self.defects: dict[str, list[str]] = {}
@@ -249,6 +250,8 @@ class World:
         zone.add("@", "A", f"198.18.200.{i % 250 + 1}")
         zone.add("www", "CNAME", "@")
         self.entries.append(entry)
+        if i % 3 == 1:  # a third of the domains signed (DNSSEC), as on the real internet under some TLDs
+            self.signed.append(fq)
         if defects:
             self.defects[name] = defects
 
@@ -298,7 +301,8 @@ class World:
             if e.get("dkim_selectors"):
                 lines.append(f"    dkim_selectors: [{', '.join(e['dkim_selectors'])}]")
         (out / "domains.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        manifest = {"domains": [e["name"] for e in self.entries], "defects": self.defects,
+        (out / "signed.json").write_text(json.dumps(self.signed), encoding="utf-8")  # signed by BenchLab at start
+        manifest = {"domains": [e["name"] for e in self.entries], "defects": self.defects, "signed": self.signed,
                     "dns_provider": self.dns_of, "mail_provider": self.mail_of}
         (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 

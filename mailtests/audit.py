@@ -25,6 +25,7 @@ import dns.name
 from .catalog import CHECKS
 from .checks import REGISTRY, load_all
 from .checks.context import Context, Facts
+from .checks.dnssec_status import servfail_cause
 from .dnslayer.layer import DnsLayer, Recorder
 from .result import DnsFailure, Finding, Outcome, Result, outcome_of
 
@@ -139,6 +140,10 @@ class Audit:
         try:
             finding: Finding = fn(ctx)
         except DnsFailure as exc:
+            cause = servfail_cause(ctx, exc.answer)  # a bogus zone: the same DNSSEC cause for every check of it
+            if cause is not None:
+                return Result(domain, check_id, spec.severity, Outcome.ERROR, cause, evidence=recorder.answers,
+                              details={"cause": cause, "lookup": exc.answer.describe()})
             return Result(
                 domain, check_id, spec.severity, Outcome.ERROR,
                 f"DNS lookup failed, so {check_id} could not be checked: {exc.answer.describe()}",

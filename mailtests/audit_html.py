@@ -33,6 +33,7 @@ from .render import (
     RANK,
     anchor,
     auth_texts,
+    chain_text,
     dig_text,
     other_details_text,
     reference_html,
@@ -321,6 +322,7 @@ def _subject(subject: _Subject, evidence: _Evidence, references: dict[str, str],
     out = [f'<section class="subject" id="{anc}"><h3>{kind} {name} {verdict_html(subject.worst)}</h3>']
     notes: list[str] = []
     trees: list[dict] = []
+    chains: list[str] = []  # DNSSEC chains of trust (details["chain"]), each printed once
     problems: list[str] = []
     skips: list[str] = []
     passes: list[str] = []
@@ -344,6 +346,9 @@ def _subject(subject: _Subject, evidence: _Evidence, references: dict[str, str],
             for walked in spf_trees(details):
                 if walked not in trees:
                     trees.append(walked)
+            chain = chain_text(details)
+            if chain and chain not in chains:
+                chains.append(chain)
         if outcome == "pass":
             passes.append(f"<li>✓ {escape(r['check'])}: {escape(r['message'])}" if pass_messages
                           else escape(r["check"]))
@@ -387,6 +392,8 @@ def _subject(subject: _Subject, evidence: _Evidence, references: dict[str, str],
                        f"<pre>{escape(spf_tree_text(walked, child_records=False))}</pre></details>")
         else:  # a record without include or redirect: its counts say it all
             out.append(f'<p class="meta-line">{escape(spf_tree_title(walked))}; no include or redirect</p>')
+    out.extend(f"<details><summary>DNSSEC chain of trust</summary><pre>{escape(chain)}</pre></details>"
+               for chain in chains)
     if local or shared:
         out.append(f"<details><summary>DNS evidence: {len(local)} answer(s) for this {kind.lower()}"
                    + (f", {len(shared)} shared with others" if shared else "") + "</summary>")

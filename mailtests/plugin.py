@@ -94,6 +94,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--reports", metavar="DIR", default="reports",
                     help="where results.json (and audit.html) are written (default: reports)")
     add_command_line_options(group)
+    group.addoption("--trust-anchor", metavar="FILE", default=None,
+                    help="DNSSEC trust anchor: DS or DNSKEY records in zone-file format, replacing the built-in IANA "
+                         "root KSKs (default: `trust_anchor:` of the domains file, else the IANA root KSKs)")
 
 
 def pytest_configure(config: pytest.Config) -> None:

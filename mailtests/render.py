@@ -38,7 +38,7 @@ MEANING: dict[str, str] = {
 }
 #: ``details`` keys that the reports render themselves; the others are shown as key: value lines.
 #: (``records`` too when it holds SPF trees: several SPF records, each walked.)
-KNOWN_DETAILS = frozenset({"tree", "sending_ips", "sending_ips_source", "traceback"})
+KNOWN_DETAILS = frozenset({"tree", "sending_ips", "sending_ips_source", "traceback", "chain"})
 
 _MAX_TREE_NODES = 500
 _MAX_TREE_DEPTH = 20
@@ -95,8 +95,10 @@ def dig_text(answer: dict) -> str:
     if answer.get("error"):
         lines.append(f";; ERROR: {answer['error']}")
     records = answer.get("records") or []
-    if records:
-        lines.extend(f"{r.get('name')}\t{r.get('ttl')}\tIN\t{r.get('type')}\t{r.get('data')}" for r in records)
+    signatures = answer.get("signatures") or []  # RRSIGs (asked with DO), printed after the records as dig +dnssec
+    if records or signatures:
+        lines.extend(f"{r.get('name')}\t{r.get('ttl')}\tIN\t{r.get('type')}\t{r.get('data')}"
+                     for r in [*records, *signatures])
     elif answer.get("rcode") == "NOERROR" and not answer.get("error"):
         lines.append(";; no records of this type (NODATA)")
     return "\n".join(lines)
@@ -113,7 +115,8 @@ def answer_key(answer: dict) -> Hashable:
     ``Answer.to_dict()`` (missing or unhashable values) is keyed by its JSON text.
     """
     try:
-        key = (_ANSWER_FIELDS(answer), tuple(map(_RECORD_FIELDS, answer["records"])))
+        key = (_ANSWER_FIELDS(answer), tuple(map(_RECORD_FIELDS, answer["records"])),
+               tuple(map(_RECORD_FIELDS, answer.get("signatures") or ())))
         hash(key)
     except (KeyError, TypeError):
         return json.dumps(answer, sort_keys=True, default=str)
@@ -236,6 +239,14 @@ def other_details_text(details: dict) -> str:
     )
 
 
+def chain_text(details: dict) -> str | None:
+    """The DNSSEC chain of trust a check walked (``details["chain"]``: dig-like lines), or None."""
+    chain = details.get("chain")
+    if not isinstance(chain, list) or not chain:
+        return None
+    return "\n".join(str(line) for line in chain)
+
+
 def record_text(record: dict, evidence: list[dict] | None = None) -> str:
     """Everything a record says, as plain text: verdict, reason, reference, evidence and details.
 
@@ -253,6 +264,9 @@ def record_text(record: dict, evidence: list[dict] | None = None) -> str:
         parts.append(ips)
     parts.extend(f"{spf_tree_title(walked)}\n{spf_tree_text(walked)}" for walked in spf_trees(details))
     parts.extend(auth_texts(details))
+    chain = chain_text(details)
+    if chain:
+        parts.append(f"DNSSEC chain of trust\n{chain}")
     other = other_details_text(details)
     if other:
         parts.append(other)
@@ -283,6 +297,9 @@ def record_html(record: dict, evidence: list[dict] | None = None) -> str:
     out.extend(f"<p>{escape(spf_tree_title(walked))}</p><pre>{escape(spf_tree_text(walked))}</pre>"
                for walked in spf_trees(details))
     out.extend(f"<p>{escape(text)}</p>" for text in auth_texts(details))
+    chain = chain_text(details)
+    if chain:
+        out.append(f"<p>DNSSEC chain of trust</p><pre>{escape(chain)}</pre>")
     other = other_details_text(details)
     if other:
         out.append(f"<pre>{escape(other)}</pre>")

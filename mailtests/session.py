@@ -50,6 +50,8 @@ def with_selectors(config: Config, selectors: list[str] | None) -> Config:
     domains = tuple(replace(e, dkim_selectors=tuple(names)) if e.dkim_selectors in ((), default) else e
                     for e in config.domains)
     return replace(config, domains=domains, dkim_selectors=tuple(names))
+
+
 def _named_config(pyconfig) -> Config | None:
     """The configuration of the domains named with --domain (None when none is), with --sending-ip, --helo and
     --dkim-selector for a single one (:mod:`mailtests.named`)."""
@@ -69,6 +71,19 @@ def _named_config(pyconfig) -> Config | None:
         return config_from_names(names, *per_domain)
     except NamedDomainsError as exc:
         raise SettingsError(str(exc)) from None
+
+
+def _with_trust_anchor(config: Config, option: str | None, cwd: Path) -> Config:
+    """``--trust-anchor FILE`` over ``trust_anchor:``; the file is read now, so a bad one stops the run at once."""
+    from .dnssec import TrustAnchorError, load_trust_anchor
+
+    if option:
+        config = replace(config, trust_anchor=cwd / option)
+    try:
+        load_trust_anchor(config.trust_anchor)
+    except TrustAnchorError as exc:
+        raise SettingsError(f"--trust-anchor: {exc}" if option else str(exc)) from None
+    return config
 
 
 class Settings:
@@ -119,6 +134,7 @@ class Settings:
             raise SettingsError(f"--dns-timeout {timeout}: give a number of seconds above 0 and at most 60")
         config = replace(config, timeout=timeout)  # the checks read the run's timeout from the config
         config = with_selectors(config, pyconfig.getoption("dkim_selector", None))
+        config = _with_trust_anchor(config, pyconfig.getoption("trust_anchor"), cwd)
         offline = bool(pyconfig.getoption("offline")) or config.offline
         if offline and not zones:
             raise SettingsError("--offline asks only zone files: give --zones PATH (or `zones:` in the domains file)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Generator, Iterator
 
@@ -32,8 +33,8 @@ def lab(pytestconfig: pytest.Config) -> Iterator[Lab]:
 
 @pytest.fixture(scope="session")
 def lab_config(lab: Lab) -> Config:
-    """The lab's domains file (tests/lab/domains.yaml), loaded."""
-    return load_config(lab.domains_file)
+    """The lab's domains file (tests/lab/domains.yaml), loaded; DNSSEC validates from the lab root's key."""
+    return dataclasses.replace(load_config(lab.domains_file), trust_anchor=lab.trust_anchor)
 
 
 @pytest.fixture(scope="session")

@@ -32,6 +32,7 @@ def resolve(lab: Lab, name: str, rdtype: str) -> dns.resolver.Answer:
     resolver.nameservers = [lab.resolver[0]]
     resolver.port = lab.resolver[1]
     resolver.lifetime = 5
+    resolver.set_flags(dns.flags.RD | dns.flags.CD)  # CD: the DNSSEC lab's bogus zones are served too
     return resolver.resolve(name, rdtype)
 
 

@@ -68,6 +68,7 @@ class Answer:
     error: str | None = None
     authority: tuple[Record, ...] = field(default=())
     additional: tuple[Record, ...] = field(default=())
+    signatures: tuple[Record, ...] = field(default=())  # the RRSIGs of the answer section (asked with DO)
 
     # -- what a check asks ---------------------------------------------------
     @property
@@ -154,7 +155,7 @@ class Answer:
         return found
 
     def _to_dict(self) -> dict:
-        return {
+        found = {
             "name": self.qname.to_text(),
             "type": self.rdtype,
             "rcode": self.rcode,
@@ -164,6 +165,9 @@ class Answer:
             "error": self.error,
             "records": [r.to_dict() for r in self.records],
         }
+        if self.signatures:
+            found["signatures"] = [r.to_dict() for r in self.signatures]
+        return found
 
     def to_dig(self) -> str:
         """A dig-like text block (question, status, answer section)."""
@@ -176,9 +180,10 @@ class Answer:
             lines.append(f";; ERROR: {self.error}")
         lines.append(";; QUESTION SECTION:")
         lines.append(f";{self.qname.to_text()}\t\tIN\t{self.rdtype}")
-        if self.records:
+        if self.records or self.signatures:
             lines.append(";; ANSWER SECTION:")
             lines.extend(r.to_text() for r in self.records)
+            lines.extend(r.to_text() for r in self.signatures)
         if self.authority:
             lines.append(";; AUTHORITY SECTION:")
             lines.extend(r.to_text() for r in self.authority)

@@ -51,6 +51,16 @@ class DnsLayer:
         rdtype = rdtype.upper()
         return self._once(("q", name_key(qname), rdtype), lambda: self._resolve(qname, rdtype))
 
+    def query_cd(self, name: dns.name.Name | str, rdtype: str) -> Answer:
+        """The answer to (name, type) with Checking Disabled (RFC 4035 §3.2.2), asked once per run.
+
+        Only for a question whose ordinary answer was SERVFAIL: a validating resolver withholds a
+        bogus answer, and the DNSSEC checks need it to say why it is bogus. Zone files answer as ever.
+        """
+        qname = to_name(name)
+        rdtype = rdtype.upper()
+        return self._once(("cd", name_key(qname), rdtype), lambda: self._resolve_cd(qname, rdtype))
+
     def query_server(self, address: str, name: dns.name.Name | str, rdtype: str, port: int = 53) -> Answer:
         """Ask one server directly, without recursion (RFC 1035 §4.1.1, RD clear); cached per server."""
         qname = to_name(name)
@@ -87,7 +97,7 @@ class DnsLayer:
         return answer
 
     def _resolve(self, qname: dns.name.Name, rdtype: str) -> Answer:
-        if self.zones is not None and self.zones.covers(qname):
+        if self._in_zones(qname, rdtype):
             answer = self.zones.query(qname, rdtype)
             return self._finish_chain(answer)
         if self.upstream is not None:
@@ -96,6 +106,24 @@ class DnsLayer:
             return Answer(qname, rdtype, OFFLINE, server="(offline)",
                           error=f"{qname.to_text()} is outside the zone files and live lookups are off (--offline)")
         return self.resolver.query(qname, rdtype)
+
+    def _resolve_cd(self, qname: dns.name.Name, rdtype: str) -> Answer:
+        if self._in_zones(qname, rdtype):
+            return self.query(qname, rdtype)
+        if self.upstream is not None:
+            return self.upstream.query_cd(qname, rdtype)
+        if self.offline or self.resolver is None:
+            return self.query(qname, rdtype)
+        return self.resolver.query(qname, rdtype, cd=True)
+
+    def _in_zones(self, qname: dns.name.Name, rdtype: str) -> bool:
+        """True when the zone files answer (name, type): a DS is the parent's (RFC 4035 §2.4), so it is
+        answered by the files when they hold the zone above the cut."""
+        if self.zones is None:
+            return False
+        if rdtype == "DS" and qname != dns.name.root:
+            return self.zones.covers(qname.parent())
+        return self.zones.covers(qname)
 
     def _finish_chain(self, answer: Answer) -> Answer:
         """A CNAME in a zone file whose target lies outside the zone files: ask on for the target."""
@@ -141,6 +169,9 @@ class Recorder:
 
     def query(self, name: dns.name.Name | str, rdtype: str) -> Answer:
         return self._keep(self.layer.query(name, rdtype))
+
+    def query_cd(self, name: dns.name.Name | str, rdtype: str) -> Answer:
+        return self._keep(self.layer.query_cd(name, rdtype))
 
     def query_server(self, address: str, name: dns.name.Name | str, rdtype: str, port: int = 53) -> Answer:
         return self._keep(self.layer.query_server(address, name, rdtype, port))

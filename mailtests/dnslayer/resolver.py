@@ -52,14 +52,17 @@ class WireSource:
     def describe(self) -> str:
         return ", ".join(str(s) for s in self.servers)
 
-    def query(self, qname: dns.name.Name, rdtype: str) -> Answer:
-        """Ask the servers until one gives a definite answer; SERVFAIL and REFUSED move on to the next."""
+    def query(self, qname: dns.name.Name, rdtype: str, cd: bool = False) -> Answer:
+        """Ask the servers until one gives a definite answer; SERVFAIL and REFUSED move on to the next.
+
+        ``cd``: set the Checking Disabled bit (RFC 4035 §3.2.2), so that a validating resolver hands out
+        what it would otherwise withhold as bogus (SERVFAIL), for mailtests to validate and explain."""
         started = time.monotonic()
         last: Answer | None = None
         errors: list[str] = []
         for _ in range(self.attempts):
             for server in self._in_order():
-                answer = ask(server, qname, rdtype, self.timeout, self.recursive)
+                answer = ask(server, qname, rdtype, self.timeout, self.recursive, cd=cd)
                 if answer.error is not None and answer.rcode == TIMEOUT:
                     self._failing.add(server)
                 else:
@@ -75,24 +78,34 @@ class WireSource:
         return last
 
 
-def ask(server: Server, qname: dns.name.Name, rdtype: str, timeout: float, recursive: bool = True) -> Answer:
-    """One question to one server; never raises for network trouble, the Answer says what happened."""
-    query = dns.message.make_query(qname, dns.rdatatype.from_text(rdtype), use_edns=0, payload=EDNS_PAYLOAD)
+def ask(server: Server, qname: dns.name.Name, rdtype: str, timeout: float, recursive: bool = True,
+        cd: bool = False) -> Answer:
+    """One question to one server; never raises for network trouble, the Answer says what happened.
+
+    Every question sets the DO bit (RFC 3225, RFC 4035 §3.2.1), so that the one answer the run keeps
+    per (name, type) carries its RRSIGs for the DNSSEC checks; they are kept apart from the records
+    (:attr:`Answer.signatures`), so a check sees only the type it asked for."""
+    query = dns.message.make_query(qname, dns.rdatatype.from_text(rdtype), use_edns=0, payload=EDNS_PAYLOAD,
+                                   want_dnssec=True)
     if not recursive:
         query.flags &= ~dns.flags.RD
+    shown = str(server)
+    if cd:
+        query.flags |= dns.flags.CD
+        shown += " +cd"  # the evidence says how it was asked (dig +cd), apart from the ordinary answer
     started = time.monotonic()
     try:
         response, _used_tcp = dns.query.udp_with_fallback(
             query, server.address, timeout=timeout, port=server.port, ignore_unexpected=True
         )
     except dns.exception.Timeout:
-        return Answer(qname, rdtype, TIMEOUT, server=str(server), elapsed=time.monotonic() - started,
+        return Answer(qname, rdtype, TIMEOUT, server=shown, elapsed=time.monotonic() - started,
                       error=f"no answer within {timeout:g} s")
     except OSError as exc:
-        return Answer(qname, rdtype, TIMEOUT, server=str(server), elapsed=time.monotonic() - started,
+        return Answer(qname, rdtype, TIMEOUT, server=shown, elapsed=time.monotonic() - started,
                       error=f"unreachable: {exc.strerror or exc}")
     except dns.exception.DNSException as exc:
-        return Answer(qname, rdtype, "FORMERR", server=str(server), elapsed=time.monotonic() - started,
+        return Answer(qname, rdtype, "FORMERR", server=shown, elapsed=time.monotonic() - started,
                       error=f"malformed answer: {exc}")
     elapsed = time.monotonic() - started
     rcode = dns.rcode.to_text(response.rcode())
@@ -100,8 +113,9 @@ def ask(server: Server, qname: dns.name.Name, rdtype: str, timeout: float, recur
         qname,
         rdtype,
         rcode,
-        records=records_from_rrsets(response.answer),
-        server=str(server),
+        records=records_from_rrsets(rrset for rrset in response.answer if rrset.rdtype != dns.rdatatype.RRSIG),
+        signatures=records_from_rrsets(rrset for rrset in response.answer if rrset.rdtype == dns.rdatatype.RRSIG),
+        server=shown,
         elapsed=elapsed,
         authoritative=bool(response.flags & dns.flags.AA),
         error=None if rcode in ("NOERROR", "NXDOMAIN") else f"server answered {rcode}",

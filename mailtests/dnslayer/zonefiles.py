@@ -71,6 +71,8 @@ _READER_STATE = (  # what an $INCLUDE saves and restores, as dnspython's own $IN
     "default_ttl_from_soa",
 )
 _IN = dns.rdataclass.IN
+_DS = dns.rdatatype.DS
+_RRSIG = dns.rdatatype.RRSIG
 _A, _AAAA, _ANY, _CNAME, _NS, _SOA = (dns.rdatatype.A, dns.rdatatype.AAAA, dns.rdatatype.ANY, dns.rdatatype.CNAME,
                                       dns.rdatatype.NS, dns.rdatatype.SOA)
 # Outcomes of a lookup inside one zone.
@@ -505,7 +507,7 @@ class ZoneSource:
         """
         started = time.perf_counter()
         qtype = dns.rdatatype.from_text(rdtype)
-        zone = self._authority(name)
+        zone = self._authority(name.parent() if qtype == _DS and name != dns.name.root else name)
         if zone is None:
             raise ValueError(f"{name} is not covered by the zone files")
         server = f"zone:{zone.path}"
@@ -530,7 +532,19 @@ class ZoneSource:
             if zone is None:
                 break  # the chain leaves the zone files: no data of the type here
         return Answer(name, dns.rdatatype.to_text(qtype), rcode, tuple(records), server=server,
-                      elapsed=time.perf_counter() - started, authoritative=True, authority=authority)
+                      elapsed=time.perf_counter() - started, authoritative=True, authority=authority,
+                      signatures=tuple(self._signatures(records)))
+
+    def _signatures(self, records: list[Record]) -> list[Record]:
+        """The RRSIGs a signed zone file holds over the answer's RRsets (as a server answers a DO query)."""
+        found: list[Record] = []
+        for name, rdtype in dict.fromkeys((r.name, r.rdata.rdtype) for r in records):
+            zone = self._authority(name.parent() if rdtype == _DS and name != dns.name.root else name)
+            node = zone.zone.nodes.get(name) if zone else None
+            sigs = node.get_rdataset(_IN, _RRSIG, rdtype) if node is not None else None
+            if sigs is not None:
+                found.extend(Record(name, _ttl(sigs.ttl), rd) for rd in sigs)
+        return found
 
     # -- internals ---------------------------------------------------------------------
     def _closest(self, name: dns.name.Name) -> tuple[_Zone | None, list[dns.name.Name]]:

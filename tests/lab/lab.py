@@ -32,6 +32,8 @@ import dns.message
 import dns.query
 import dns.rcode
 
+from .signing import sign_lab
+
 HERE = Path(__file__).resolve().parent
 ZONE_DIR = HERE / "zones"
 STALE_DIR = ZONE_DIR / "stale"
@@ -116,6 +118,8 @@ class Lab:
         self.added: list[str] = []  # addresses this lab added to lo
         self._lock: int | None = None
         self._saved_logs: dict[str, str] = {}
+        self.trust_anchor: Path | None = None  # DNSSEC: the lab root's DS (made at start, in workdir)
+        self.signed_zones: dict[str, Path] = {}  # DNSSEC: zone -> the signed file served (in workdir)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, timeout: float = 15.0) -> None:
@@ -236,6 +240,10 @@ class Lab:
             out.append(f"===== {name} log =====\n" + "\n".join(lines))
         return "\n".join(out) + "\n"
 
+    def zone_extras(self) -> dict[str, str]:
+        """Text to append to lab zones (by name, no final dot) before they are signed; none (a subclass adds)."""
+        return {}
+
     # ------------------------------------------------------------------ internals
     def _acquire_lock(self) -> None:
         """One lab per network namespace: a second pytest run waits for the first one's lab."""
@@ -322,8 +330,10 @@ class Lab:
         assert self.workdir
         w = self.workdir
         zones: dict[str, list[tuple[str, Path]]] = {view: [] for view in VIEWS}
+        self.signed_zones, self.trust_anchor = sign_lab(ZONE_DIR, w, self.zone_extras())  # README.md, "DNSSEC"
         for path in sorted(ZONE_DIR.glob("*.zone")):
             zone = zone_name(path)
+            path = self.signed_zones.get(zone, path)
             view = "root" if zone == "." else "tld" if zone.rstrip(".") in TLD_ZONES else "provider"
             zones[view].append((zone, path))
         zones["stale"] = [(zone_name(p), p) for p in sorted(STALE_DIR.glob("*.zone"))]
@@ -384,7 +394,9 @@ server:
     access-control: 127.0.0.0/8 allow
     do-not-query-localhost: no
     root-hints: "{w}/root.hints"
-    module-config: "iterator"
+    module-config: "validator iterator"
+    trust-anchor-file: "{self.trust_anchor}"
+    val-log-level: 2
     # a server that never answers: give up after about a second, not after minutes
     infra-cache-max-rtt: 400
     infra-host-ttl: 60
