@@ -71,7 +71,9 @@ class Locator:
         if self.zones is None:
             return None
         apexes = []
-        for index in record.get("evidence", ()):
+        # the last record read: a check reads the facts it shares with others first (a domain's MX set,
+        # say) and the record it judges last (the _dmarc TXT record, an exchange's addresses)
+        for index in reversed(record.get("evidence", ())):
             answer = self.answers[index] if isinstance(index, int) else index
             if not str(answer.get("server", "")).startswith("zone:"):
                 continue

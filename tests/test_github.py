@@ -33,9 +33,12 @@ def test_a_run_on_actions_annotates_the_zone_lines_and_writes_the_job_summary(fo
     assert any(c.startswith(f"::error file=zones/example.net.zone,line={mx_line},title=mx.resolve::example.net "
                             "mx.resolve: MX host(s) of example.net without") for c in commands), commands
     assert any(c.startswith("::warning file=zones/example.org.zone,") and "title=mx.present::" in c for c in commands)
-    assert len([c for c in commands if c.startswith("::error ")]) == 2
+    dmarc_line = zone_line(folder / "zones" / "example.net.zone", "_dmarc")
+    assert any(c.startswith(f"::error file=zones/example.net.zone,line={dmarc_line},title=dmarc.external-reports::")
+               for c in commands), commands
+    assert len([c for c in commands if c.startswith("::error ")]) == 3
     summary = step_summary.read_text(encoding="utf-8")
-    assert "| fail | 2 |" in summary and "| warn | 1 |" in summary
+    assert "| fail | 3 |" in summary
     assert "#### example\\.net" in summary and "[`mx.resolve`](https://www.rfc-editor.org/rfc/rfc5321" in summary
     assert "| `spf.present` | FAIL |" in summary
 
