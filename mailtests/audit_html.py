@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from html import escape
 from pathlib import Path
 
 from .catalog import AREAS, CHECKS
+from .escaping import html as escape
 from .render import (
     GLYPH,
     MEANING,

@@ -19,6 +19,7 @@ import pytest
 
 from . import ComplianceWarning
 from .catalog import AREAS, BY_TEST_NAME
+from .escaping import terminal
 from .result import Outcome, Result
 from .session import Engine, Settings, SettingsError
 
@@ -54,7 +55,7 @@ class Run:
             try:
                 self.settings = Settings.from_pytest(self.config)
             except SettingsError as exc:
-                raise pytest.UsageError(str(exc)) from None
+                raise pytest.UsageError(terminal(str(exc))) from None
         return self.settings
 
     def get_engine(self) -> Engine:
@@ -62,7 +63,7 @@ class Run:
             try:
                 self.engine = Engine(self.get_settings())
             except SettingsError as exc:
-                raise pytest.UsageError(str(exc)) from None
+                raise pytest.UsageError(terminal(str(exc))) from None
         return self.engine
 
 
@@ -267,7 +268,7 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj) -> li
         try:
             subjects = [str(s) for s in settings.resolver_servers()]
         except SettingsError as exc:
-            raise pytest.UsageError(str(exc)) from None
+            raise pytest.UsageError(terminal(str(exc))) from None
     else:
         subjects = [entry.name for entry in settings.domains]
     return [CheckItem.from_parent(collector, name=f"{name}[{subject}]", function=obj, subject=subject,

@@ -17,6 +17,7 @@ from .dnslayer.resolver import Server, WireSource, ask
 from .dnslayer.zonelines import record_lines
 from .forked import ForkedWarmUp
 from .forked import available as forked_available
+from .inputs import InputError, exists
 from .result import FIXED, REGRESSION, Outcome, Result, change_between
 
 #: Checks that ask the name servers themselves: zone files cannot answer them (they run live in a comparison).
@@ -54,8 +55,11 @@ class Settings:
     def from_pytest(cls, pyconfig) -> Settings:
         cwd = Path(pyconfig.invocation_params.dir)
         path = Path(pyconfig.getoption("domains") or "domains.yaml")
-        if not path.is_absolute() and not path.exists():
-            path = cwd / path
+        try:
+            if not path.is_absolute() and not exists(path):
+                path = cwd / path
+        except InputError as exc:  # too long, NUL: load_config names it
+            raise SettingsError(f"--domains {path}: cannot read: {exc}") from None
         try:
             config = load_config(path)
         except ConfigError as exc:
@@ -71,15 +75,20 @@ class Settings:
             resolvers = [Server(r.address, r.port) for r in config.resolvers]
         zones = [cwd / z for z in pyconfig.getoption("zones") or []] or list(config.zones)
         for z in zones:
-            if not z.exists():
+            try:
+                found = exists(z)
+            except InputError as exc:
+                raise SettingsError(f"--zones {z}: {exc}") from None
+            if not found:
                 raise SettingsError(f"--zones {z}: no such file or folder")
         timeout = pyconfig.getoption("dns_timeout") or config.timeout
         if not 0 < timeout <= 60:
             raise SettingsError(f"--dns-timeout {timeout}: give a number of seconds above 0 and at most 60")
         config = replace(config, timeout=timeout)  # the checks read the run's timeout from the config
         offline = bool(pyconfig.getoption("offline")) or config.offline
-        if offline and not zones:
-            raise SettingsError("--offline asks only zone files: give --zones PATH (or `zones:` in the domains file)")
+        if offline and not zones:  # the file and the command line are one configuration: either may give the zones
+            where = "--offline" if pyconfig.getoption("offline") else f"{config.path}: offline: true"
+            raise SettingsError(f"{where} asks only zone files: give --zones=PATH (or `zones:` in the domains file)")
         compare_live = bool(pyconfig.getoption("compare_live"))
         fail_on = pyconfig.getoption("fail_on")
         if compare_live and (offline or not zones):

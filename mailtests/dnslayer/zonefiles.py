@@ -54,7 +54,9 @@ import dns.transaction
 import dns.zone
 import dns.zonefile
 
+from ..inputs import InputError, is_dir
 from .answer import MAX_CNAME_CHAIN, NOERROR, NXDOMAIN, Answer, Record
+from .zonebounds import BoundError, Budget, better_message, decode, read_error
 
 #: Largest TTL kept as written; larger ones count as zero (RFC 2181 §8).
 MAX_TTL = 2**31 - 1
@@ -259,7 +261,9 @@ def load_zone_file(path: Path, origin: dns.name.Name | None = None) -> dns.zone.
 
 
 def _load(path: Path, origin: dns.name.Name | None) -> _Zone:
-    text = _read_text(path, path, 0, "")
+    budget = Budget()
+    text = _read_text(path, path, 0, "", budget)
+    own_bytes = budget.bytes
     if origin is not None:
         if not origin.is_absolute():
             raise ValueError(f"the origin {origin} is not absolute")
@@ -267,10 +271,11 @@ def _load(path: Path, origin: dns.name.Name | None) -> _Zone:
     else:
         apex, source = _apex(path, text)
     try:
-        zone = _ZoneReader(apex, _Tokenizer).read(path, text)
+        zone = _ZoneReader(apex, _Tokenizer, budget).read(path, text)
     except ZoneFileError as plain:
         try:  # again, to name the line BIND names
-            _ZoneReader(apex, _BindTokenizer).read(path, text)
+            budget.bytes, budget.records = own_bytes, 0
+            _ZoneReader(apex, _BindTokenizer, budget).read(path, text)
         except ZoneFileError as error:
             raise error from None
         raise plain
@@ -311,16 +316,16 @@ def _apex(path: Path, text: str) -> tuple[dns.name.Name, str]:
         return apex, "from the file name"
 
 
-def _read_text(path: Path, where: Path, line: int, shown: str) -> str:
-    """The file's text; a failure is reported at ``where:line`` (the ``$INCLUDE`` line for included files)."""
+def _read_text(path: Path, where: Path, line: int, shown: str, budget: Budget | None = None) -> str:
+    """The file's text; a failure is reported at ``where:line`` (the ``$INCLUDE`` line for included files).
+
+    Only regular files, within the zone's byte budget (:mod:`.zonebounds`)."""
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ZoneFileError(where, line, f"{shown}{': ' if shown else ''}file not found") from None
-    except OSError as exc:
-        raise ZoneFileError(where, line, f"{shown}{': ' if shown else ''}{exc.strerror}") from None
+        data = (budget or Budget()).read(path)
+    except InputError as exc:
+        raise ZoneFileError(where, line, read_error(exc, shown)) from None
     try:
-        return data.decode("utf-8")
+        return decode(path, data)
     except UnicodeDecodeError as exc:
         raise ZoneFileError(path, data[: exc.start].count(b"\n") + 1, "not UTF-8 text") from None
 
@@ -328,14 +333,16 @@ def _read_text(path: Path, where: Path, line: int, shown: str) -> str:
 class _ZoneReader:
     """dnspython's master-file reader, with ``$INCLUDE`` done here (RFC 1035 §5.1) relative to the including file."""
 
-    def __init__(self, apex: dns.name.Name, tokenizer: type[_Tokenizer]) -> None:
+    def __init__(self, apex: dns.name.Name, tokenizer: type[_Tokenizer], budget: Budget | None = None) -> None:
         self.zone = dns.zone.Zone(apex, relativize=False)
         self.tokenizer = tokenizer
         self.reader: dns.zonefile.Reader
+        self.budget = budget or Budget()
 
     def read(self, path: Path, text: str) -> dns.zone.Zone:
         with self.zone.writer(replacement=True) as txn:
             txn.check_put_rdataset(_check_singleton)
+            txn.check_put_rdataset(self.budget.check_put)
             self.reader = dns.zonefile.Reader(self.tokenizer("", str(path), 1), _IN, txn, allow_directives=_DIRECTIVES)
             self._read_file(path, text, ())
         return self.zone
@@ -344,6 +351,10 @@ class _ZoneReader:
         lines = text.split("\n")
         start = 0
         for index, line in enumerate(lines):
+            too_many = self.budget.generate_error(line)
+            if too_many:  # before dnspython expands it: the records made so far count
+                self._read_part(path, "\n".join(lines[start:index]) + "\n", start + 1)
+                raise ZoneFileError(path, index + 1, too_many)
             if _INCLUDE.match(line):
                 self._read_part(path, "\n".join(lines[start:index]) + "\n", start + 1)
                 self._include(path, line, index + 1, stack or (path.resolve(),))
@@ -357,16 +368,16 @@ class _ZoneReader:
             reader.read()
         except dns.exception.SyntaxError as exc:  # dnspython prefixes "file:line: "
             message = _CAUGHT.sub("", str(exc).removeprefix(f"{tok.filename}:{tok.line_number}: ")) or "syntax error"
-            raise ZoneFileError(path, *tok.where_error(message)) from None
+            raise ZoneFileError(path, *tok.where_error(better_message(message))) from None
         except dns.zonefile.CNAMEAndOtherData:
             raise ZoneFileError(path, tok.record_line(), f"{reader.last_name}: CNAME and other data") from None
-        except _DataError as exc:
+        except (_DataError, BoundError) as exc:
             raise ZoneFileError(path, tok.record_line(), str(exc)) from None
         except ValueError as exc:  # the transaction refuses an SOA away from the apex
             message = f"SOA record not at top of zone ({reader.last_name})" if "SOA" in str(exc) else str(exc)
             raise ZoneFileError(path, tok.record_line(), message) from None
         except dns.exception.DNSException as exc:
-            raise ZoneFileError(path, *tok.where_error(str(exc))) from None
+            raise ZoneFileError(path, *tok.where_error(better_message(str(exc)))) from None
 
     def _include(self, path: Path, line: str, number: int, stack: tuple[Path, ...]) -> None:
         """``$INCLUDE <file> [<origin>]``: read the file, then restore origin, owner and TTLs."""
@@ -390,7 +401,7 @@ class _ZoneReader:
         included = path.parent / filename
         if included.resolve() in stack or len(stack) > MAX_INCLUDE_DEPTH:
             raise ZoneFileError(path, number, f"{filename}: $INCLUDE loop")
-        text = _read_text(included, path, number, filename)
+        text = _read_text(included, path, number, filename, self.budget)
         saved = [getattr(reader, attr) for attr in _READER_STATE]
         reader.current_origin = origin
         self._read_file(included, text, stack + (included.resolve(),))
@@ -424,7 +435,11 @@ def _zone_files(paths: Iterable[Path]) -> list[Path]:
     """Files as given, and in each folder the files named ``*.zone`` or ``db.*`` (not hidden, not ``*.jnl``)."""
     found: list[Path] = []
     for path in map(Path, paths):
-        if path.is_dir():
+        try:
+            folder = is_dir(path)
+        except InputError as exc:  # a path too long, with a NUL ...: one line, never a traceback
+            raise ZoneFileError(path, 0, exc.reason) from None
+        if folder:
             found.extend(sorted(p for p in path.iterdir() if p.is_file() and _is_zone_file(p.name)))
         else:
             found.append(path)
