@@ -62,6 +62,7 @@ MAX_LINE_CHARS = 64 * 1024
 MAX_YAML_NODES = 100_000
 #: The schema nests 5 deep; anything much deeper is not a domains file.
 MAX_YAML_DEPTH = 16
+_MAX_DIGITS = 100  # a longer number is refused with its line (Python's int() stops at 4,300 digits, lineless)
 
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_LATENCY_THRESHOLD = 1.0
@@ -293,6 +294,10 @@ class _GuardedComposer(Composer):
             raise _Refused(None, None, f"too many values (more than {MAX_YAML_NODES})", event.start_mark)
         if self.depth >= MAX_YAML_DEPTH:
             raise _Refused(None, None, f"nested too deep (more than {MAX_YAML_DEPTH} levels)", event.start_mark)
+        value = getattr(event, "value", None)
+        if isinstance(value, str) and len(value) > _MAX_DIGITS and value.lstrip("+-").replace("_", "").isdigit():
+            raise _Refused(None, None, f"a number of {len(value):,} digits: no value here is that long",
+                           event.start_mark)  # Python refuses to convert it (sys.get_int_max_str_digits)
         return super().compose_node(parent, index)
 
 

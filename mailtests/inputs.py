@@ -26,10 +26,11 @@ _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (s
 class InputError(Exception):
     """A path that cannot be probed or read; ``str()`` is the reason, without the path. ``missing``: no such file."""
 
-    def __init__(self, reason: str, missing: bool = False) -> None:
+    def __init__(self, reason: str, missing: bool = False, too_big: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.missing = missing
+        self.too_big = too_big
 
 
 def _reason(exc: OSError) -> str:
@@ -75,9 +76,9 @@ def read_regular(path: Path | str, limit: int, what: str = "the file") -> bytes:
         raise InputError("file not found", missing=True)
     if not stat.S_ISREG(info.st_mode):
         raise InputError(f"not a regular file ({kind_of(info)})")
-    too_big = f"{what} is larger than the limit of {_size(limit)}"
+    too_big = f"{what} is larger than the limit of {size_text(limit)}"
     if info.st_size > limit:
-        raise InputError(f"{too_big} ({info.st_size} bytes)")
+        raise InputError(f"{too_big} ({info.st_size} bytes)", too_big=True)
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags)
@@ -99,10 +100,11 @@ def read_regular(path: Path | str, limit: int, what: str = "the file") -> bytes:
     finally:
         os.close(fd)
     if size > limit:
-        raise InputError(too_big)
+        raise InputError(too_big, too_big=True)
     return b"".join(chunks)
 
 
-def _size(limit: int) -> str:
+def size_text(limit: int) -> str:
+    """A limit in bytes as a message gives it: ``10 MiB``, ``4,000 bytes``."""
     mib = 1024 * 1024
     return f"{limit // mib} MiB" if limit >= mib and limit % mib == 0 else f"{limit:,} bytes"

@@ -88,7 +88,7 @@ class Settings:
         offline = bool(pyconfig.getoption("offline")) or config.offline
         if offline and not zones:  # the file and the command line are one configuration: either may give the zones
             where = "--offline" if pyconfig.getoption("offline") else f"{config.path}: offline: true"
-            raise SettingsError(f"{where} asks only zone files: give --zones=PATH (or `zones:` in the domains file)")
+            raise SettingsError(f"{where} asks only zone files: give --zones PATH (or `zones:` in the domains file)")
         compare_live = bool(pyconfig.getoption("compare_live"))
         fail_on = pyconfig.getoption("fail_on")
         if compare_live and (offline or not zones):

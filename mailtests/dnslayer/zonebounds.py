@@ -35,7 +35,7 @@ import dns.rdataset
 import dns.rdatatype
 import dns.transaction
 
-from ..inputs import InputError, read_regular
+from ..inputs import InputError, read_regular, size_text
 
 MAX_ZONE_BYTES = 32 * 1024 * 1024
 MAX_ZONE_RECORDS = 200_000
@@ -62,7 +62,13 @@ class Budget:
 
     def read(self, path: Path) -> bytes:
         """The file's bytes, counted against the zone's; :class:`~mailtests.inputs.InputError` otherwise."""
-        data = read_regular(path, MAX_ZONE_BYTES - self.bytes, "the zone's text")
+        try:
+            data = read_regular(path, MAX_ZONE_BYTES - self.bytes)
+        except InputError as exc:
+            if exc.too_big:
+                raise InputError(f"the zone's text, its $INCLUDE files counted, is larger than the limit of "
+                                 f"{size_text(MAX_ZONE_BYTES)}", too_big=True) from None
+            raise
         self.bytes += len(data)
         return data
 
