@@ -21,7 +21,7 @@ from ..spf import MAX_LOOKUPS, MAX_VOIDS, Node, Term, Tree, is_spf, walk
 from ..spf.record import quoted, short
 from ..spf.tree import CUT, DNS_FAILURE, LOOP
 from . import check
-from .common import sending_ips, spf_records
+from .common import listing, sending_ips, spf_records
 from .context import Context
 
 #: RFC 7208 §3.4: a record up to about 450 octets keeps the answer within 512 octets of UDP.
@@ -163,20 +163,20 @@ def spf_lookup_limit(ctx: Context) -> Finding:
         title, count = _title(ctx, trees, tree), tree.lookups
         counted = f"{count}{' or more' if tree.truncated else ''} DNS-querying terms ({_breakdown(tree)})"
         if tree.loops:
-            problems.append(f"{title} loops ({'; '.join(tree.loops)}): evaluating it never ends")
+            problems.append(f"{title} loops ({_listing(tree.loops)}): evaluating it never ends")
         if count > MAX_LOOKUPS:
             problems.append(f"{title} needs {counted} over its include tree, more than {MAX_LOOKUPS}")
         problems.extend(f"{title}: {m}, more than the {MAX_LOOKUPS} an mx may look up" for m in tree.mx_overflows)
         fine.append(f"{title} needs {counted} over its whole include tree")
     if problems:
         return failed(
-            f"{'; '.join(problems)}. Receivers stop with permerror once an evaluation needs more than "
+            f"{_listing(problems)}. Receivers stop with permerror once an evaluation needs more than "
             f"{MAX_LOOKUPS} DNS lookups (RFC 7208 §4.6.4): replace include, a and mx terms with the ip4:/ip6: "
             "ranges they stand for, and drop includes of services no longer in use",
             **_details(trees),
         )
     _raise_if_unknown(trees)
-    return passed(f"{'; '.join(fine)}: at most {MAX_LOOKUPS} are allowed (RFC 7208 §4.6.4)", **_details(trees))
+    return passed(f"{_listing(fine)}: at most {MAX_LOOKUPS} are allowed (RFC 7208 §4.6.4)", **_details(trees))
 
 
 @check("spf.void-lookups")
@@ -203,12 +203,12 @@ def spf_void_lookups(ctx: Context) -> Finding:
             fine.append(f"no lookup in the SPF tree of {title.removeprefix('the SPF record of ')} comes back empty")
     if problems:
         return failed(
-            f"{'; '.join(problems)}. Receivers return permerror after {MAX_VOIDS} lookups that find nothing "
+            f"{_listing(problems)}. Receivers return permerror after {MAX_VOIDS} lookups that find nothing "
             "(RFC 7208 §4.6.4): remove the terms that name hosts or domains which no longer exist",
             **_details(trees),
         )
     _raise_if_unknown(trees, any_failure=True)
-    return passed("; ".join(fine), **_details(trees))
+    return passed(_listing(fine), **_details(trees))
 
 
 @check("spf.includes-valid")
@@ -248,7 +248,7 @@ def spf_includes_valid(ctx: Context) -> Finding:
     if not good:
         return passed(f"the SPF record of {ctx.domain} has no include or redirect to check{unresolved}",
                       **_details(trees))
-    names = ", ".join(dict.fromkeys(good))
+    names = listing(dict.fromkeys(good))
     return passed(f"every include/redirect target in the SPF tree of {ctx.domain} publishes one valid SPF record: "
                   f"{names}{unresolved}", **_details(trees))
 
@@ -323,11 +323,11 @@ def spf_all_policy(ctx: Context) -> Finding:
     advice = ("End the record (or the one it redirects to) with -all, or ~all while you verify that every sender "
               "is listed")
     if fails:
-        return failed(f"{'; '.join(fails + warns)}. {advice}", severity=Severity.FAIL, **_details(trees))
+        return failed(f"{_listing(fails + warns)}. {advice}", severity=Severity.FAIL, **_details(trees))
     if warns:
-        return failed(f"{'; '.join(warns)}. {advice}", **_details(trees))
+        return failed(f"{_listing(warns)}. {advice}", **_details(trees))
     _raise_if_unknown(trees)
-    return passed(f"{'; '.join(fine)}: senders it does not list are rejected or marked (RFC 7208 §5.1)",
+    return passed(f"{_listing(fine)}: senders it does not list are rejected or marked (RFC 7208 §5.1)",
                   **_details(trees))
 
 
@@ -404,7 +404,7 @@ def spf_authorizes_senders(ctx: Context) -> Finding:
             raise DnsFailure(failure)
     if bad:
         listed = [f"{r['ip']} -> {r['result']} ({r['explanation']})" for r in bad]
-        add = " ".join(f"{'ip6' if ':' in r['ip'] else 'ip4'}:{r['ip']}" for r in bad)
+        add = " ".join(f"{'ip6' if ':' in r['ip'] else 'ip4'}:{r['ip']}" for r in bad[:_MANY])
         return failed(
             f"{len(bad)} of {len(rows)} sending IP(s) of {ctx.domain} ({source}) do not get SPF pass with "
             f"HELO {helo}: {_listing(listed)}. Receivers treat their mail as unauthorised: fix the errors "
