@@ -2,8 +2,8 @@
 
 The record is parsed and its whole include/redirect tree walked statically by
 :mod:`mailtests.spf` (every branch, not only the one path a receiver takes for
-one IP); :func:`spf_authorizes_senders` evaluates the sending IPs with pyspf over
-the project's DNS layer. Where a name publishes several SPF records, each one is
+one IP); ``spf.authorizes-senders`` (:mod:`.spf_senders`) evaluates the sending
+IPs with pyspf over the project's DNS layer. Where a name publishes several SPF records, each one is
 judged (spf.single reports that there are several). The walked tree and its
 counts are in each finding's ``details``.
 """
@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import re
 
-import spf as pyspf
-
 from ..catalog import Severity
-from ..dnslayer import spfbridge
 from ..result import DnsFailure, Finding, failed, passed, skipped
 from ..spf import MAX_LOOKUPS, MAX_VOIDS, Node, Term, Tree, is_spf, walk
 from ..spf.record import quoted, short
 from ..spf.tree import CUT, DNS_FAILURE, LOOP
 from . import check
-from .common import listing, sending_ips, spf_records
+from .common import listing, spf_records
 from .context import Context
 
 #: RFC 7208 §3.4: a record up to about 450 octets keeps the answer within 512 octets of UDP.
@@ -369,48 +366,3 @@ def spf_size(ctx: Context) -> Finding:
         )
     return passed(f"the SPF record of {ctx.domain} is {big} octets, within about {MAX_RECORD_OCTETS} "
                   "(RFC 7208 §3.4)", **details)
-
-
-def _helo(ctx: Context) -> str:
-    """The domain's first HELO name from the domains file; the domain itself if none is listed."""
-    helo = getattr(ctx.entry, "helo", None) or ()
-    if isinstance(helo, str):
-        return helo
-    return str(helo[0]) if helo else ctx.domain
-
-
-@check("spf.authorizes-senders")
-def spf_authorizes_senders(ctx: Context) -> Finding:
-    """RFC 7208 §2.6, §4: every sending IP evaluates to ``pass`` for ``postmaster@<domain>`` (pyspf, this DNS)."""
-    if not spf_records(ctx, ctx.domain):
-        return skipped(f"{ctx.domain} publishes no SPF record (spf.present reports it)")
-    ips, source = sending_ips(ctx)
-    if not ips:
-        return skipped(f"no sending IPs are known for {ctx.domain}: none listed in the domains file and no "
-                       "MX host with an address (list them under sending_ips)")
-    helo, rows = _helo(ctx), []
-    with spfbridge.answering_with(ctx.dns):
-        for ip in ips:
-            q = pyspf.query(i=str(ip), s=f"postmaster@{ctx.domain}", h=helo)
-            result, _code, explanation = q.check()
-            rows.append({"ip": str(ip), "result": result, "explanation": explanation,
-                         "mechanism": q.mechanism if result == "pass" else None})
-            q.perm_error = None  # pyspf keeps the PermError, whose traceback holds q: a cycle only the GC frees
-    details = {"helo": helo, "sending_ips": [str(ip) for ip in ips], "sending_ips_source": source, "results": rows}
-    bad = [r for r in rows if r["result"] != "pass"]
-    if bad and all(r["result"] == "temperror" for r in bad):
-        failure = next((a for a in reversed(getattr(ctx.dns, "answers", [])) if not a.ok), None)
-        if failure is not None:
-            raise DnsFailure(failure)
-    if bad:
-        listed = [f"{r['ip']} -> {r['result']} ({r['explanation']})" for r in bad]
-        add = " ".join(f"{'ip6' if ':' in r['ip'] else 'ip4'}:{r['ip']}" for r in bad[:_MANY])
-        return failed(
-            f"{len(bad)} of {len(rows)} sending IP(s) of {ctx.domain} ({source}) do not get SPF pass with "
-            f"HELO {helo}: {_listing(listed)}. Receivers treat their mail as unauthorised: fix the errors "
-            f"named, and authorise each host (for example '{add}' before the final all)",
-            **details,
-        )
-    shown = [f"{r['ip']} (matched {r['mechanism']})" for r in rows]
-    return passed(f"every sending IP of {ctx.domain} ({source}) gets SPF pass with HELO {helo}: {_listing(shown)}",
-                  **details)
