@@ -35,6 +35,7 @@ import hashlib
 import ipaddress
 import os
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -307,7 +308,9 @@ def _load_yaml(text: str, display: str) -> Any:
     yaml.Composer = _GuardedComposer
     yaml.allow_duplicate_keys = False
     try:
-        return yaml.load(text)
+        with warnings.catch_warnings():  # ruamel.yaml warns on stderr (a reused anchor): the file's problems are errors
+            warnings.simplefilter("ignore")
+            return yaml.load(text)
     except _Refused as exc:
         raise ConfigError(display, exc.problem_mark.line + 1, "", str(exc.problem)) from None
     except DuplicateKeyError as exc:
