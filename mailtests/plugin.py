@@ -285,7 +285,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if dead:
         message, results = dead
         run.records.extend(r.to_dict() for r in results)
-        pytest.exit(f"resolver.reachable: {message}", returncode=pytest.ExitCode.INTERRUPTED)
+        pytest.exit(terminal(f"resolver.reachable: {message}"), returncode=pytest.ExitCode.INTERRUPTED)
     mode = session.config.getoption("warmup")
     if mode != "off":
         # an xdist worker runs beside others already: threads, no process of its own
@@ -442,7 +442,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
     write_summary(terminalreporter, run.records, run.dns_stats, run.results_path)
     if run.warmup_failure:
-        terminalreporter.write_line(f"warm-up: {run.warmup_failure}; the tests computed their results themselves",
+        terminalreporter.write_line(terminal(f"warm-up: {run.warmup_failure}; the tests computed their results "
+                                             "themselves"),
                                     yellow=True)
     if run.html_pointer is not None:
         terminalreporter.write_line(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .escaping import terminal
 from .results import summarize
 
 _ORDER = {"fail": 0, "error": 1, "warn": 2}
@@ -16,7 +17,7 @@ def summary_lines(records: list[dict]) -> list[str]:
     lines = []
     for r in notable:
         mark = f" [{r['change']}]" if r.get("change") else ""
-        lines.append(f"{r['outcome'].upper():5} {r['domain']} {r['check']}{mark}: {r['message']}")
+        lines.append(terminal(f"{r['outcome'].upper():5} {r['domain']} {r['check']}{mark}: {r['message']}"))
     return lines
 
 
