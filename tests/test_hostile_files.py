@@ -156,7 +156,7 @@ def test_a_five_megabyte_comment_line_is_refused_before_parsing(tmp_path: Path) 
     started = time.monotonic()
     with pytest.raises(ConfigError) as err:
         load_config(path)
-    assert time.monotonic() - started < 5  # ruamel.yaml took over 90 s on it
+    assert time.monotonic() - started < 30  # refused before parsing; ruamel.yaml took over 90 s on it
     assert str(err.value) == f"{path}:1: the line is 5,000,001 characters long, over the limit of 65,536"
 
 

@@ -122,7 +122,7 @@ def spf_authorizes_senders(ctx: Context) -> Finding:
             f"HELO {helo} (RFC 7208): {listing(listed, _MANY, sep='; ')}. Receivers treat their mail as "
             f"unauthorised: fix the errors named, and authorise each host (for example '{add}' before the final "
             f"all).{note}",
-            severity=Severity.FAIL, **details,
+            **details,
         )
     shown = [f"{r['ip']} (matched {r['mechanism']})" for r in rows]
     message = (f"every sending IP of {ctx.domain} ({source}) gets SPF pass with HELO {helo}: "
