@@ -705,7 +705,7 @@ def load_config(path: str | Path) -> Config:
     except InputError as exc:
         if exc.missing:
             raise ConfigError(display, 0, "", "cannot read: No such file or directory") from None
-        reason = exc.reason if "larger than the limit" in exc.reason else f"cannot read: {exc.reason}"
+        reason = exc.reason if exc.too_big else f"cannot read: {exc.reason}"
         raise ConfigError(display, 0, "", reason) from None
     try:
         text = data.decode("utf-8-sig")

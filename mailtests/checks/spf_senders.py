@@ -126,7 +126,7 @@ def spf_authorizes_senders(ctx: Context) -> Finding:
         )
     shown = [f"{r['ip']} (matched {r['mechanism']})" for r in rows]
     message = (f"every sending IP of {ctx.domain} ({source}) gets SPF pass with HELO {helo}: "
-               f"{listing(shown, _MANY)}")
+               f"{listing(shown, _MANY, sep='; ')}")
     if split:
         fixes = "; ".join(dict.fromkeys(d.fix for d in deviations)) or "publish a record both read alike"
         return failed(f"{message}, as RFC 7208 reads its record.{note} Publish a record both read alike: {fixes}",
