@@ -10,6 +10,8 @@ evaluate with pyspf (postfix-policyd-spf-python) return it in production.
 
 from __future__ import annotations
 
+import re
+
 import spf as pyspf
 
 from ..catalog import Severity
@@ -39,6 +41,7 @@ class _Readings:
     def __init__(self) -> None:
         self.differing: list[str] = []  # records whose RFC reading is not what pyspf gets
         self.errors: list[str] = []  # syntax errors of the records replaced by the stand-in
+        self.stand_ins: dict[str, str] = {}  # record -> its stand-in (one index per record)
 
     def observe(self, text: str) -> str:
         if text not in self.differing and (rfc_reading(text) != text or found_in(text)):
@@ -46,15 +49,18 @@ class _Readings:
         return text
 
     def rfc(self, text: str) -> str | None:
+        if text in self.stand_ins:
+            return self.stand_ins[text]
         reading = rfc_reading(text, len(self.errors))
         if reading is not None and SYNTAX_ERROR in reading:
             self.errors.append(parse(text).errors[0])
+            self.stand_ins[text] = reading
         return reading
 
     def explain(self, explanation: str) -> str:
         """The RFC evaluation's explanation, the stand-in's replaced by the syntax error it stands for."""
         for index, error in enumerate(self.errors):
-            if f"{SYNTAX_ERROR}-{index}" in explanation:
+            if re.search(rf"{SYNTAX_ERROR}-{index}\b", explanation):
                 return f"syntax error, RFC 7208 §4.6: {error}"
         return explanation
 
