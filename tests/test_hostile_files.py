@@ -212,11 +212,25 @@ def test_offline_in_the_file_with_zones_on_the_command_line(pytester: pytest.Pyt
 # -- the whole run: exit 4, one line, no traceback ---------------------------------------------
 
 
-@pytest.mark.parametrize("option", [f"--zones={LONG}", "--zones=/dev/zero", f"--domains={LONG}domains.yaml"])
-def test_the_run_stops_with_exit_4_and_one_line(pytester: pytest.Pytester, option: str) -> None:
+BOMB = "$ORIGIN example.com.\n" + SOA + "$GENERATE 1-99999999999999999999999 h$ A 192.0.2.1\n"
+
+
+@pytest.mark.parametrize(("option", "files", "expected"), [
+    (f"--zones={LONG}", {}, "ERROR: --zones */a/a/a/*: File name too long"),
+    ("--zones=/dev/zero", {}, "ERROR: /dev/zero:0: not a regular file (a character device)"),
+    (f"--domains={LONG}domains.yaml", {}, "ERROR: *: cannot read: File name too long"),
+    ("--zones=bomb.zone", {"bomb.zone": BOMB}, "ERROR: *bomb.zone:6: $GENERATE: invalid range *"),
+    ("--domains=long.yaml", {"long.yaml": "#" + "x" * 5_000_000 + "\ndomains: [example.com]\n"},
+     "ERROR: long.yaml:1: the line is 5,000,001 characters long, over the limit of 65,536"),
+])
+def test_the_run_stops_with_exit_4_and_one_line(pytester: pytest.Pytester, option: str, files: dict[str, str],
+                                                 expected: str) -> None:
     pytester.makefile(".yaml", domains="domains: [example.com]\n")
+    for name, text in files.items():
+        (pytester.path / name).write_text(text, encoding="utf-8")
     run = pytester.runpytest_subprocess("--pyargs", "mailtests", "-p", "no:html", "-o", "addopts=", option)
     assert run.ret == pytest.ExitCode.USAGE_ERROR, run.stderr.str()
     errors = [line for line in run.stderr.lines if line.strip()]
     assert len(errors) == 1 and errors[0].startswith("ERROR: "), errors
+    run.stderr.fnmatch_lines([expected])
     assert "Traceback" not in run.stdout.str() + run.stderr.str()
