@@ -22,10 +22,11 @@ Hostile input is refused rather than parsed: anything but a regular file (a FIFO
 ``/dev/zero``: :mod:`mailtests.inputs`), files over :data:`MAX_FILE_BYTES`, lines over
 :data:`MAX_LINE_CHARS`, more than :data:`MAX_YAML_NODES` values, nesting deeper than
 :data:`MAX_YAML_DEPTH`, and any YAML alias (``*name``), which rules out "billion laughs"
-bombs. The bounds are what make parsing time bounded: ruamel.yaml is pure Python (about
-1 s per MB of text, or per 10,000 values, on the project's 2-core machine: 10 s at the
-limits), and its time grows with the square of the length of a comment line before the
-first value (1.6 MB on one line: 33 s), so a longer line is refused before parsing.
+bombs. The bounds are what make parsing time bounded: ruamel.yaml is pure Python (on the
+project's shared 2-core machine, 10 MB of comments took 7 s and 100,000 values 15 s: the
+worst a file within the limits costs), and its time grows with the square of the length
+of a comment line before the first value (1.6 MB on one line: 33 s; 64 KiB: 0.1 s), so a
+longer line is refused before parsing.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 MAX_FILE_BYTES = 10 * 1024 * 1024
 #: Longer lines are refused before parsing: ruamel.yaml is quadratic in a leading comment line (64 KiB: 0.1 s).
 MAX_LINE_CHARS = 64 * 1024
-#: At most this many YAML values (scalars, lists, mappings): about 10 s of parsing.
+#: At most this many YAML values (scalars, lists, mappings): at most about 15 s of parsing.
 MAX_YAML_NODES = 100_000
 #: The schema nests 5 deep; anything much deeper is not a domains file.
 MAX_YAML_DEPTH = 16

@@ -4,8 +4,9 @@ The project grades SPF by RFC 7208; receivers that evaluate with pyspf (postfix-
 and the libraries that share its reading) may return another result for the same record.
 ``spf.authorizes-senders`` evaluates each sending IP both ways and, where they differ,
 says which the RFC gives, which pyspf-based receivers return, and why. The known
-deviations of pyspf 2.0.14 (found by comparing 71,584 generated records with the
-project's parser; tests/test_spf_deviations.py has a test per row):
+deviations of pyspf 2.0.14 (found by a campaign that compared generated records with the
+project's parser, kept in tests/test_properties.py; tests/test_spf_deviations.py has a
+test per row):
 
 =========================  ======================================  ==========================================
 deviation                  RFC 7208                                pyspf 2.0.14
