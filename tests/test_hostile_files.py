@@ -102,7 +102,7 @@ def test_zone_text_over_the_budget_is_refused_unread(tmp_path: Path) -> None:
     big = tmp_path / "example.com.zone"
     with big.open("wb") as fh:
         fh.truncate(zonebounds.MAX_ZONE_BYTES + 1)  # sparse
-    assert "larger than the limit of 32 MiB" in str(load_error(big))
+    assert "larger than the limit of 16 MiB" in str(load_error(big))
 
 
 def test_includes_count_against_one_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,7 +119,7 @@ def test_includes_count_against_one_budget(tmp_path: Path, monkeypatch: pytest.M
 
 @pytest.mark.parametrize(("directive", "expected"), [
     ("$GENERATE 1-99999999999999999999999 h$ A 192.0.2.1", "invalid range"),
-    ("$GENERATE 1-10000000 h$ A 192.0.2.1", "makes 10,000,000 records: the zone would hold more than 200,000"),
+    ("$GENERATE 1-10000000 h$ A 192.0.2.1", "makes 10,000,000 records: the zone would hold more than 100,000"),
     ("$GENERATE 10-1 h$ A 192.0.2.1", "invalid range"),
     ("$GENERATE 1-10/0 h$ A 192.0.2.1", "invalid range"),
     ("$GENERATE -5-10 h$ A 192.0.2.1", "invalid range"),

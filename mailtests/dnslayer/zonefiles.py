@@ -106,6 +106,10 @@ class _Tokenizer(dns.tokenizer.Tokenizer):
         """The line of the record just read (dnspython's guess: the current line)."""
         return self.line_number
 
+    def bound_line(self) -> int:
+        """The line of the record just added, for a bound it broke: the record's end of line is read by then."""
+        return self.line_number if self.eof else self.line_number - 1
+
     def where_error(self, message: str) -> tuple[int, str]:
         """The line to name for an error raised now, and the message to give."""
         return self.line_number, message
@@ -153,6 +157,9 @@ class _BindTokenizer(_Tokenizer):
         return token
 
     def record_line(self) -> int:
+        return self.token_line
+
+    def bound_line(self) -> int:
         return self.token_line
 
     def where_error(self, message: str) -> tuple[int, str]:
@@ -273,6 +280,8 @@ def _load(path: Path, origin: dns.name.Name | None) -> _Zone:
     try:
         zone = _ZoneReader(apex, _Tokenizer, budget).read(path, text)
     except ZoneFileError as plain:
+        if getattr(plain, "final", False):
+            raise  # a bound or an unreadable file: its line is known, and reading again costs as much again
         try:  # again, to name the line BIND names
             budget.bytes, budget.records = own_bytes, 0
             _ZoneReader(apex, _BindTokenizer, budget).read(path, text)
@@ -316,6 +325,12 @@ def _apex(path: Path, text: str) -> tuple[dns.name.Name, str]:
         return apex, "from the file name"
 
 
+def _final(error: ZoneFileError) -> ZoneFileError:
+    """Mark an error whose line needs no second reading (see :func:`_load`)."""
+    error.final = True  # type: ignore[attr-defined]
+    return error
+
+
 def _read_text(path: Path, where: Path, line: int, shown: str, budget: Budget | None = None) -> str:
     """The file's text; a failure is reported at ``where:line`` (the ``$INCLUDE`` line for included files).
 
@@ -323,7 +338,7 @@ def _read_text(path: Path, where: Path, line: int, shown: str, budget: Budget | 
     try:
         data = (budget or Budget()).read(path)
     except InputError as exc:
-        raise ZoneFileError(where, line, read_error(exc, shown)) from None
+        raise _final(ZoneFileError(where, line, read_error(exc, shown))) from None
     try:
         return decode(path, data)
     except UnicodeDecodeError as exc:
@@ -354,7 +369,7 @@ class _ZoneReader:
             too_many = self.budget.generate_error(line)
             if too_many:  # before dnspython expands it: the records made so far count
                 self._read_part(path, "\n".join(lines[start:index]) + "\n", start + 1)
-                raise ZoneFileError(path, index + 1, too_many)
+                raise _final(ZoneFileError(path, index + 1, too_many))
             if _INCLUDE.match(line):
                 self._read_part(path, "\n".join(lines[start:index]) + "\n", start + 1)
                 self._include(path, line, index + 1, stack or (path.resolve(),))
@@ -371,7 +386,9 @@ class _ZoneReader:
             raise ZoneFileError(path, *tok.where_error(better_message(message))) from None
         except dns.zonefile.CNAMEAndOtherData:
             raise ZoneFileError(path, tok.record_line(), f"{reader.last_name}: CNAME and other data") from None
-        except (_DataError, BoundError) as exc:
+        except BoundError as exc:
+            raise _final(ZoneFileError(path, tok.bound_line(), str(exc))) from None
+        except _DataError as exc:
             raise ZoneFileError(path, tok.record_line(), str(exc)) from None
         except ValueError as exc:  # the transaction refuses an SOA away from the apex
             message = f"SOA record not at top of zone ({reader.last_name})" if "SOA" in str(exc) else str(exc)
