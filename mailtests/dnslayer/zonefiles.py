@@ -27,7 +27,9 @@ The line numbers are BIND's (the line of the last token read). Known differences
   first (RFC 2181 §5.2 wants them equal; both only warn).
 * TTLs above 2^31-1 load, and answers give them as 0 (RFC 2181 §8); BIND sets them
   to 0 with a warning. dnspython rejects TTLs above 2^32-1, BIND does too.
-* Files must be UTF-8; BIND reads bytes.
+* Files must be UTF-8 (a byte-order mark at the start is skipped); BIND reads bytes.
+* Only regular files are read, within bounds on a zone's bytes, records, RRset size
+  and ``$GENERATE`` ranges (:mod:`.zonebounds`, BIND's limits where BIND has one).
 * ``$INCLUDE`` is recognised only at the start of a line, not inside parentheses.
 * What BIND only warns about is accepted silently: MX/NS targets written as
   addresses, MX/SRV/delegation NS targets that are CNAMEs or lack addresses,
