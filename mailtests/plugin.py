@@ -19,6 +19,7 @@ import pytest
 
 from . import ComplianceWarning
 from .catalog import AREAS, BY_TEST_NAME
+from .escaping import terminal
 from .options import add_command_line_options, check_path_options
 from .result import Outcome, Result
 from .runkeys import QUIET_ABOVE, RECORD_PROPERTY, RUN_KEY
@@ -52,7 +53,7 @@ class Run:
             try:
                 self.settings = Settings.from_pytest(self.config)
             except SettingsError as exc:
-                raise pytest.UsageError(str(exc)) from None
+                raise pytest.UsageError(terminal(str(exc))) from None
         return self.settings
 
     def get_engine(self) -> Engine:
@@ -60,7 +61,7 @@ class Run:
             try:
                 self.engine = Engine(self.get_settings())
             except SettingsError as exc:
-                raise pytest.UsageError(str(exc)) from None
+                raise pytest.UsageError(terminal(str(exc))) from None
         return self.engine
 
 
@@ -274,7 +275,7 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj) -> li
         try:
             subjects = [str(s) for s in settings.resolver_servers()]
         except SettingsError as exc:
-            raise pytest.UsageError(str(exc)) from None
+            raise pytest.UsageError(terminal(str(exc))) from None
     else:
         subjects = [entry.name for entry in settings.domains]
     return [CheckItem.from_parent(collector, name=f"{name}[{subject}]", function=obj, subject=subject,
@@ -291,7 +292,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if dead:
         message, results = dead
         run.records.extend(r.to_dict() for r in results)
-        pytest.exit(f"resolver.reachable: {message}", returncode=pytest.ExitCode.INTERRUPTED)
+        pytest.exit(terminal(f"resolver.reachable: {message}"), returncode=pytest.ExitCode.INTERRUPTED)
     mode = session.config.getoption("warmup")
     if mode != "off":
         # an xdist worker runs beside others already: threads, no process of its own
@@ -454,7 +455,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         if github.enabled():  # GitHub Actions: annotations on the lines that cause them, and the job summary
             github.report(terminalreporter, run.document, run.engine, run.settings)
     if run.warmup_failure:
-        terminalreporter.write_line(f"warm-up: {run.warmup_failure}; the tests computed their results themselves",
+        terminalreporter.write_line(terminal(f"warm-up: {run.warmup_failure}; the tests computed their results "
+                                             "themselves"),
                                     yellow=True)
     if run.html_pointer is not None:
         terminalreporter.write_line(
