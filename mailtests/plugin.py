@@ -91,6 +91,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="turn WARN findings (ComplianceWarning) into failures")
     group.addoption("--reports", metavar="DIR", default="reports",
                     help="where results.json (and audit.html) are written (default: reports)")
+    group.addoption("--smtp", action="store_true", default=None,
+                    help="connect to every MX host on port 25 (smtp.* and dane.match checks; often blocked outbound)")
+    group.addoption("--smtp-timeout", metavar="SECONDS", type=float, default=None,
+                    help="seconds to wait for each step of an SMTP session (default: the file's smtp_timeout, else 10)")
+    group.addoption("--ca-file", metavar="PATH", default=None,
+                    help="CA certificates (PEM) for SMTP and MTA-STS certificates, instead of the system's store")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -100,6 +106,8 @@ def pytest_configure(config: pytest.Config) -> None:
     _current_run = config.stash[RUN_KEY] = Run(config, started=utc_now())
     for area in AREAS:
         config.addinivalue_line("markers", f"{area}: the catalog's {area} checks")
+        if "-" in area:  # `-m mta-sts` and `-m mta_sts` both select the area
+            config.addinivalue_line("markers", f"{area.replace('-', '_')}: the catalog's {area} checks")
     if config.pluginmanager.hasplugin("html"):
         from . import htmlreport
 
@@ -440,6 +448,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     from .summary import write_summary
 
     write_summary(terminalreporter, run.records, run.dns_stats, run.results_path)
+    if any(r.get("details", {}).get("port25_blocked") for r in run.records):
+        from .checks.transport import BLOCKED
+
+        terminalreporter.write_line(f"smtp: {BLOCKED}", yellow=True)
     if run.warmup_failure:
         terminalreporter.write_line(f"warm-up: {run.warmup_failure}; the tests computed their results themselves",
                                     yellow=True)

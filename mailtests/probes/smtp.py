@@ -16,6 +16,7 @@ import smtplib
 import socket
 import ssl
 import time
+import warnings
 from dataclasses import dataclass, field
 
 OLD_VERSIONS = (("TLSv1", ssl.TLSVersion.TLSv1), ("TLSv1.1", ssl.TLSVersion.TLSv1_1))
@@ -83,6 +84,8 @@ def _unverified_context() -> ssl.SSLContext:
 
 def _old_context(version: ssl.TLSVersion) -> ssl.SSLContext:
     """A client that offers only ``version``: the security level lowered so that OpenSSL 3 may negotiate it."""
+    # offering a deprecated version is the point of this probe: not a warning for the user
+    warnings.filterwarnings("ignore", message=r"ssl\.TLSVersion\.TLSv1", category=DeprecationWarning)
     ctx = _unverified_context()
     ctx.set_ciphers("ALL:@SECLEVEL=0")
     ctx.minimum_version = version
@@ -103,7 +106,7 @@ def chain_of(sock: ssl.SSLSocket) -> list[bytes]:
 
 
 def _why(exc: BaseException, step: str, timeout: float) -> str:
-    if isinstance(exc, (socket.timeout, TimeoutError)):
+    if isinstance(exc, (socket.timeout, TimeoutError)) or "timed out" in str(exc):  # smtplib wraps timeouts
         return f"no reply {step} within {timeout:g} s"
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return f"the server closed the connection {step}"
