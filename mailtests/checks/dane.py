@@ -47,8 +47,8 @@ def dane_tlsa(ctx: Context) -> Finding:
         if pkix:
             warns.append(f"{display(name)} has PKIX usages, which SMTP senders do not use (RFC 7672 §3.1.3): "
                          f"{listing(f'`{r}`' for r in pkix)}")
-        if not any(r.usable and r.mtype == 1 for r in records):
-            fails.append(f"{display(name)} has no usable SHA2-256 record (usage 2 or 3, matching type 1)")
+        if not any(r.mtype == 1 for r in records):
+            fails.append(f"{display(name)} has no SHA2-256 record (matching type 1), the one every sender supports")
     details = {"tlsa": {display(tlsa_name(h)): [str(r) for r in rs] for h, rs in sets.items()}}
     if fails or warns:
         return failed(f"TLSA records of {ctx.domain}'s MX hosts are unusable: {'; '.join(fails + warns)}. Publish "
@@ -88,7 +88,10 @@ def dane_match(ctx: Context) -> Finding:
     sessions = mx_sessions(ctx)
     if isinstance(sessions, Finding):
         return sessions
-    by_host = {display(h): rs for h, rs in sets.items()}
+    by_host = {display(h): rs for h, rs in sets.items() if any(r.usable for r in rs)}
+    if not by_host:
+        return skipped(f"no MX host of {ctx.domain} publishes a usable TLSA record (DANE-TA or DANE-EE; dane.tlsa "
+                       "reports it): DANE senders then use TLS without authenticating the host")
     bad, good = [], []
     for s in sessions:
         records = by_host.get(s.host)

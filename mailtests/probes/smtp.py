@@ -82,15 +82,23 @@ def _unverified_context() -> ssl.SSLContext:
     return ctx
 
 
-def _old_context(version: ssl.TLSVersion) -> ssl.SSLContext:
-    """A client that offers only ``version``: the security level lowered so that OpenSSL 3 may negotiate it."""
-    # offering a deprecated version is the point of this probe: not a warning for the user
-    warnings.filterwarnings("ignore", message=r"ssl\.TLSVersion\.TLSv1", category=DeprecationWarning)
-    ctx = _unverified_context()
-    ctx.set_ciphers("ALL:@SECLEVEL=0")
-    ctx.minimum_version = version
-    ctx.maximum_version = version
-    return ctx
+def _old_context(version: ssl.TLSVersion) -> ssl.SSLContext | str:
+    """A client that offers only ``version`` (the security level lowered so that OpenSSL 3 may negotiate it), or
+    why this machine's OpenSSL cannot offer it."""
+    try:
+        ctx = _unverified_context()
+        ctx.set_ciphers("ALL:@SECLEVEL=0")
+        with warnings.catch_warnings():  # offering a deprecated version is the point: no warning for the user
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = version
+            ctx.maximum_version = version
+        return ctx
+    except (ssl.SSLError, ValueError) as exc:
+        return f"not tested: this machine's OpenSSL cannot offer it ({exc})"
+
+
+#: Made once, at import (in the main thread: ``catch_warnings`` is not thread-safe); shared by the probes' threads.
+OLD_CONTEXTS: dict[str, ssl.SSLContext | str] = {name: _old_context(version) for name, version in OLD_VERSIONS}
 
 
 def chain_of(sock: ssl.SSLSocket) -> list[bytes]:
@@ -229,18 +237,16 @@ def probe_smtp(host: str, address: str, port: int = 25, *, timeout: float = 10.0
     finally:
         talk.close()
     if session.starttls_offered and session.starttls_reply and session.starttls_reply.startswith("220"):
-        for name, version in OLD_VERSIONS:
-            session.old_versions[name] = _try_old(session, version, ehlo_name, timeout)
+        for name, context in OLD_CONTEXTS.items():
+            session.old_versions[name] = _try_old(session, context, ehlo_name, timeout)
     session.elapsed = time.monotonic() - started
     return session
 
 
-def _try_old(session: SmtpSession, version: ssl.TLSVersion, ehlo_name: str, timeout: float) -> str:
-    """``accepted``, ``refused``, or ``not tested: <why>`` for a handshake capped at ``version``."""
-    try:
-        context = _old_context(version)
-    except (ssl.SSLError, ValueError) as exc:
-        return f"not tested: this machine's OpenSSL cannot offer it ({exc})"
+def _try_old(session: SmtpSession, context: ssl.SSLContext | str, ehlo_name: str, timeout: float) -> str:
+    """``accepted``, ``refused``, or ``not tested: <why>`` for a handshake capped at an old version."""
+    if isinstance(context, str):
+        return context
     scratch = SmtpSession(session.host, session.address, session.port)
     talk = _Conversation(scratch, ehlo_name, timeout)
     try:
