@@ -38,7 +38,9 @@ class Audit:
         load_all()
         self.layer = layer
         self.config = config
-        self.probes = probes if probes is not None else ProbeLayer.from_config(config, offline=layer.offline)
+        if probes is None:
+            probes = ProbeLayer.from_config(config, offline=getattr(layer, "offline", False))
+        self.probes = probes
         self.entries = {e.name: e for e in getattr(config, "domains", ())}
         self._results: dict[tuple[str, str], Result] = {}
         self._locks: dict[tuple[str, str], threading.Lock] = {}

@@ -10,9 +10,11 @@ import dataclasses
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import mailtests
 import mailtests.checks.dane as dane_checks
 from mailtests.audit import Audit
 from mailtests.checks.dnssec_status import Security
@@ -218,3 +220,35 @@ def test_suite_run_with_smtp_option(lab, smtp_lab, tmp_path):
         assert "8 passed" in proc.stdout or "passed" in proc.stdout, proc.stdout + proc.stderr
         records = json.loads((tmp_path / "results.json").read_text())["results"]
         assert {r["check"] for r in records} == set(STS)
+
+
+def test_results_json_tables_the_sessions_and_fetches_and_audit_html_escapes_them(lab, smtp_lab, tmp_path):
+    """Schema 3: transcripts and fetches once each, cited by index; audit.html prints them escaped."""
+    jsonschema = pytest.importorskip("jsonschema")
+    from mailtests.results import SCHEMA_VERSION
+
+    config = load_config(DOMAINS_FILE)
+    domains = tmp_path / "domains.yaml"
+    domains.write_text("domains: [sts-enforce.com, sts-mediatype.com, smtp-greet.com]\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--pyargs", "mailtests", f"--domains={domains}", "--resolver",
+         lab.resolver[0], "--smtp", f"--ca-file={config.ca_file}", "-m", "smtp or mta_sts or tlsrpt or dane",
+         "-p", "no:cacheprovider", "-p", "no:html", "-o", "addopts=", f"--reports={tmp_path}", "-q"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # sts-mediatype.com fails mta-sts.policy
+    document = json.loads((tmp_path / "results.json").read_text())
+    schema = json.loads((Path(mailtests.__file__).parent / "data" / "results.schema.json").read_text())
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(document)) == []
+    assert document["schema_version"] == SCHEMA_VERSION == 3
+    hosts = [(t["host"], t["address"]) for t in document["transcripts"]]
+    assert sorted(hosts) == [("good.mx-lab.net", "127.25.0.10"), ("greet.mx-lab.net", "127.25.0.16")]
+    assert sorted(f["url"] for f in document["fetches"]) == [
+        "https://mta-sts.sts-enforce.com/.well-known/mta-sts.txt",
+        "https://mta-sts.sts-mediatype.com/.well-known/mta-sts.txt"]
+    cites = [r for r in document["results"] if r["check"].startswith("smtp.") and r["domain"] == "sts-enforce.com"]
+    assert len(cites) == 5 and all(r["transcripts"] == cites[0]["transcripts"] for r in cites)
+    assert all("sessions" not in r["details"] and "fetch" not in r["details"] for r in document["results"])
+    html = (tmp_path / "audit.html").read_text()
+    assert "S: 220 good.mx-lab.net ESMTP Postfix (mailtests lab)" in html and "C: STARTTLS" in html
+    assert "&lt;html&gt;version: STSv1" in html and "<html>version" not in html
+    assert "HTTP 200 OK" in html and "SPKI SHA-256" in html

@@ -36,6 +36,7 @@ class Fetch:
     tls_version: str | None = None
     chain: list[bytes] = field(default_factory=list)
     elapsed: float = 0.0
+    _summary: dict | None = field(default=None, repr=False, compare=False)
 
     def header(self, name: str) -> str | None:
         for key, value in self.headers:
@@ -43,7 +44,13 @@ class Fetch:
                 return value
         return None
 
-    def summary(self, body_limit: int = 65536) -> dict:
+    def summary(self) -> dict:
+        """The fetch as evidence (JSON-safe); one dict per fetch, shared by the checks citing it."""
+        if self._summary is None:
+            self._summary = self._describe()
+        return self._summary
+
+    def _describe(self, body_limit: int = 65536) -> dict:
         from .certs import describe
 
         return {

@@ -46,6 +46,7 @@ class SmtpSession:
     verify_error: str | None = None  # OpenSSL's reason the chain does not validate for the host; None: valid
     old_versions: dict[str, str] = field(default_factory=dict)  # "TLSv1" -> accepted | refused | not tested: ...
     elapsed: float = 0.0
+    _summary: dict | None = field(default=None, repr=False, compare=False)
 
     @property
     def connected(self) -> bool:
@@ -60,9 +61,15 @@ class SmtpSession:
         return self.tls_version is not None
 
     def summary(self) -> dict:
-        """The session as evidence (JSON-safe; certificates described, not dumped)."""
+        """The session as evidence (JSON-safe; certificates described, not dumped); one dict per session, so that
+        the checks citing it share it (results.json tables it once)."""
         from .certs import describe
 
+        if self._summary is None:
+            self._summary = self._describe(describe)
+        return self._summary
+
+    def _describe(self, describe) -> dict:
         return {
             "host": self.host, "address": self.address, "port": self.port, "transcript": list(self.transcript),
             "tls_version": self.tls_version, "cipher": self.cipher, "verify_error": self.verify_error,
