@@ -102,3 +102,22 @@ def test_a_quick_benchmark_prints_every_row(tmp_path: Path) -> None:
     table = [line.split(" | ")[0].lstrip("| ") for line in run.stdout.splitlines() if line.startswith("| ")]
     assert [r for r in ROWS if r not in table] == []
     assert "Targets:" in run.stdout
+
+
+def test_smtp_listeners_are_every_mx_address_once(world, zones: ZoneSource) -> None:
+    """benchmarks/generate.py's smtp.json: the addresses a --smtp benchmark serves, each MX address once."""
+    out, w = world
+    listeners = json.loads((out / "smtp.json").read_text())["listeners"]
+    addresses = [item["address"] for item in listeners]
+    assert len(addresses) == len(set(addresses)) == len(w.mx_addresses)
+    mx_hosts = set()
+    for zone_name in w.zones:
+        for line in (out / "zones" / f"{zone_name.rstrip('.')}.zone").read_text().splitlines():
+            parts = line.split("\t")
+            if len(parts) == 4 and parts[2] == "MX":
+                host = parts[3].split()[1]
+                mx_hosts.add(host.rstrip(".") if host.endswith(".") else f"{host}.{zone_name.rstrip('.')}")
+    with_address = {item["host"] for item in listeners}
+    assert with_address <= mx_hosts
+    assert len(mx_hosts - with_address) == sum("mx-noaddr" in d for d in w.defects.values())
+    assert len(listeners) < COUNT  # shared provider hosts: fewer sessions than domains

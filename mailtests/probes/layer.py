@@ -46,8 +46,9 @@ class ProbeLayer:
     @classmethod
     def from_config(cls, config: object, offline: bool = False) -> ProbeLayer:
         ca_file = getattr(config, "ca_file", None)
+        timeout = float(getattr(config, "smtp_timeout", 10.0))
         return cls(offline=offline or bool(getattr(config, "offline", False)), smtp=bool(getattr(config, "smtp", 0)),
-                   timeout=float(getattr(config, "smtp_timeout", 10.0)),
+                   timeout=timeout, https_timeout=timeout,
                    concurrency=int(getattr(config, "smtp_concurrency", 32)),
                    ehlo_name=getattr(config, "ehlo_name", None), ca_file=str(ca_file) if ca_file else None)
 
