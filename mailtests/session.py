@@ -151,13 +151,14 @@ class Engine:
         servers = settings.resolver_servers()
         resolver = WireSource(servers, timeout=settings.timeout) if servers else None
         self.live: Audit | None = None
+        # SMTP sessions and HTTPS fetches, once per run (with --compare-live, both audits share them)
+        self.probes = ProbeLayer.from_config(settings.config, offline=settings.offline)
         if settings.compare_live:
             live_layer = DnsLayer(resolver, timeout=settings.timeout)
-            self.live = Audit(live_layer, settings.config, ProbeLayer.from_config(settings.config))
+            self.live = Audit(live_layer, settings.config, self.probes)  # the same sessions and fetches
             self.layer = DnsLayer(None, zones, timeout=settings.timeout, upstream=live_layer)
         else:
             self.layer = DnsLayer(resolver, zones, offline=settings.offline, timeout=settings.timeout)
-        self.probes = ProbeLayer.from_config(settings.config, offline=settings.offline)
         self.audit = Audit(self.layer, settings.config, self.probes)
         self._lines: dict = {}
         self.forked: ForkedWarmUp | None = None  # the warm-up process, when the results come from one
