@@ -252,3 +252,17 @@ def test_results_json_tables_the_sessions_and_fetches_and_audit_html_escapes_the
     assert "S: 220 good.mx-lab.net ESMTP Postfix (mailtests lab)" in html and "C: STARTTLS" in html
     assert "&lt;html&gt;version: STSv1" in html and "<html>version" not in html
     assert "HTTP 200 OK" in html and "SPKI SHA-256" in html
+
+
+def test_healthy_com_passes_every_transport_check(lab, smtp_lab):
+    """The lab's reference domain: MTA-STS enforce, TLS-RPT, Postfix on both MX hosts over IPv4 and IPv6."""
+    transport_config = load_config(DOMAINS_FILE)
+    config = dataclasses.replace(load_config(lab.domains_file), smtp=True, smtp_timeout=2.0,
+                                 ca_file=transport_config.ca_file, ehlo_name=transport_config.ehlo_name)
+    audit = Audit(DnsLayer(WireSource([Server(*lab.resolver)], timeout=2)), config)
+    found = {c: audit.result("healthy.com", c) for c in CHECKS}
+    assert {c: r.outcome for c, r in found.items()} == {c: NO_DANE.get(c, P) for c in CHECKS}, {
+        c: r.message for c, r in found.items()}
+    sessions = found["smtp.reachable"].details["sessions"]
+    assert sorted(s["address"] for s in sessions) == ["192.0.2.10", "192.0.2.11", "2001:db8::10", "2001:db8::11"]
+    assert "not the MX host's name" in found["smtp.greeting"].message  # Postfix calls itself good.mx-lab.net

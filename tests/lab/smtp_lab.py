@@ -41,6 +41,8 @@ POSTFIX = "127.25.0.10"
 HTTPS = "127.25.1.1"
 CLOSED = "127.25.0.17"
 CLOSED6 = "fd25::17"
+#: healthy.com's MX hosts (mx1, mx2: tests/lab/zones/healthy.com.zone), also served by Postfix.
+HEALTHY_MX = ("192.0.2.10", "192.0.2.11", "2001:db8::10", "2001:db8::11")
 
 #: Scripted SMTP servers: address -> (name in the greeting and EHLO reply, certificate file or None, behaviour).
 SCRIPTED: dict[str, tuple[str, str | None, str]] = {
@@ -57,6 +59,8 @@ POLICY = "version: STSv1\nmode: {mode}\n{mx}max_age: {age}\n"
 GOOD_MX = "mx: good.mx-lab.net\n"
 #: mta-sts.<domain> -> (status, headers, body); the policies of the lab domains (zones/sts-*.com.zone).
 POLICIES: dict[str, tuple[int, dict[str, str], bytes]] = {
+    "healthy.com": (200, {}, POLICY.format(mode="enforce", mx="mx: mx1.healthy.com\nmx: mx2.healthy.com\n",
+                                           age=1209600).encode()),
     "sts-enforce.com": (200, {}, POLICY.format(mode="enforce", mx=GOOD_MX, age=604800).encode()),
     "sts-testing.com": (200, {}, POLICY.format(mode="testing", mx=GOOD_MX, age=86400).encode()),
     "sts-none.com": (200, {}, POLICY.format(mode="none", mx="", age=604800).encode()),
@@ -185,13 +189,14 @@ class SmtpLab:
 
     def _addresses(self) -> None:
         present = _ip("-o", "addr", "show", "dev", "lo")
-        for addr in [POSTFIX, CLOSED, HTTPS, *SCRIPTED]:
+        for addr in [POSTFIX, CLOSED, HTTPS, *SCRIPTED, *HEALTHY_MX[:2]]:
             if f"inet {addr}/" not in present:
                 _ip("addr", "add", f"{addr}/32", "dev", "lo", "label", ADDR_LABEL)
                 self.added.append(addr)
-        if f"inet6 {CLOSED6}/" not in present:
-            _ip("-6", "addr", "add", f"{CLOSED6}/128", "dev", "lo", "nodad")
-            self.added.append(CLOSED6)
+        for addr in [CLOSED6, *HEALTHY_MX[2:]]:
+            if f"inet6 {addr}/" not in present:
+                _ip("-6", "addr", "add", f"{addr}/128", "dev", "lo", "nodad")
+                self.added.append(addr)
 
     def _serve(self, server: socketserver.BaseServer) -> None:
         self.servers.append(server)
@@ -229,8 +234,8 @@ relay_domains =
 local_recipient_maps =
 alias_maps =
 alias_database =
-inet_interfaces = {POSTFIX}
-inet_protocols = ipv4
+inet_interfaces = {", ".join([POSTFIX, *HEALTHY_MX])}
+inet_protocols = all
 queue_directory = {w}/queue
 data_directory = {w}/data
 maillog_file = /dev/stdout

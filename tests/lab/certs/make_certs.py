@@ -23,11 +23,12 @@ from cryptography.x509.oid import NameOID
 HERE = Path(__file__).resolve().parent
 #: The MX host names Postfix answers for (all at 127.25.0.10).
 POSTFIX_NAMES = ("good.mx-lab.net", "dane-ee.mx-lab.net", "dane-ta.mx-lab.net", "dane-bad.mx-lab.net",
-                 "dane-pkix.mx-lab.net", "dual.mx-lab.net")
+                 "dane-pkix.mx-lab.net", "dual.mx-lab.net",
+                 "mx1.healthy.com", "mx2.healthy.com")
 #: The MTA-STS policy hosts served with a valid certificate (127.25.1.1).
 STS_DOMAINS = ("sts-enforce.com", "sts-testing.com", "sts-none.com", "sts-redirect.com", "sts-mediatype.com",
                "sts-oversize.com", "sts-mxmismatch.com", "sts-wildcard.com", "smtp-enforce-nostarttls.com",
-               "smtp-enforce-badcert.com", "sts-malformed.com", "sts-duplicate.com")
+               "smtp-enforce-badcert.com", "sts-malformed.com", "sts-duplicate.com", "healthy.com")
 
 
 def _write(name: str, leaf: trustme.LeafCert, root: trustme.CA | None = None) -> None:
