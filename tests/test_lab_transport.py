@@ -266,3 +266,15 @@ def test_healthy_com_passes_every_transport_check(lab, smtp_lab):
     sessions = found["smtp.reachable"].details["sessions"]
     assert sorted(s["address"] for s in sessions) == ["192.0.2.10", "192.0.2.11", "2001:db8::10", "2001:db8::11"]
     assert "not the MX host's name" in found["smtp.greeting"].message  # Postfix calls itself good.mx-lab.net
+
+
+def test_without_a_ca_file_the_system_store_is_used_and_ssl_cert_file_is_honoured(smtp_lab, monkeypatch):
+    from mailtests.probes.smtp import probe_smtp
+
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    system = probe_smtp("good.mx-lab.net", "127.25.0.10", timeout=2, ehlo_name="probe.mailtests-lab.net")
+    # the lab CA (Postfix sends it too) is in no system store
+    assert system.tls and system.verify_error == "self-signed certificate in certificate chain"
+    monkeypatch.setenv("SSL_CERT_FILE", str(smtp_lab.ca_file))
+    env = probe_smtp("good.mx-lab.net", "127.25.0.10", timeout=2, ehlo_name="probe.mailtests-lab.net")
+    assert env.tls and env.verify_error is None
