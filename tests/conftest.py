@@ -64,9 +64,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def smtp_lab(lab: Lab) -> Iterator[object]:
-    """The transport lab (tests/lab/smtp_lab.py): Postfix, scripted SMTP servers, the MTA-STS policy host."""
+    """The transport lab (tests/lab/smtp_lab.py): Postfix, scripted SMTP servers, the MTA-STS policy host.
+
+    Per module: its threads end with the module (a later test may need this process to have one thread, as
+    the forked warm-up does)."""
     from tests.lab.smtp_lab import SmtpLab
 
     servers = SmtpLab()

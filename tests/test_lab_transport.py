@@ -55,6 +55,7 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "smtp-expired.com": {**NO_STS, "smtp.certificate": W, **NO_DANE},
     "smtp-wrongname.com": {**NO_STS, "smtp.certificate": W, **NO_DANE},
     "smtp-tls10.com": {**NO_STS, "smtp.tls-version": F, **NO_DANE},
+    "smtp-tls10only.com": {**NO_STS, "smtp.starttls": W, "smtp.tls-version": F, "smtp.certificate": S, **NO_DANE},
     "smtp-greet.com": {**NO_STS, "smtp.greeting": W, **NO_DANE},
     "smtp-closed.com": {**NO_STS, "smtp.reachable": F, "smtp.greeting": S, "smtp.starttls": S, **NO_TLS, **NO_DANE},
     "smtp-stall.com": {**NO_STS, "smtp.starttls": W, **NO_TLS, **NO_DANE},
@@ -94,6 +95,8 @@ MESSAGES = [
     ("smtp-wrongname.com", "smtp.certificate", "Hostname mismatch"),
     ("smtp-enforce-badcert.com", "smtp.certificate", "under its MTA-STS policy (enforce) do not deliver"),
     ("smtp-tls10.com", "smtp.tls-version", "tls10.mx-lab.net [127.25.0.15] accepts TLSv1 and TLSv1.1"),
+    ("smtp-tls10only.com", "smtp.tls-version", "tls10only.mx-lab.net [127.25.0.19] negotiates no TLS 1.2 or newer"),
+    ("smtp-tls10only.com", "smtp.starttls", "the TLS handshake does not complete (TLSV1_ALERT_PROTOCOL_VERSION)"),
     ("smtp-greet.com", "smtp.greeting", "the greeting names 'localhost'"),
     ("smtp-closed.com", "smtp.reachable", "closed.mx-lab.net [127.25.0.17]: connection refused"),
     ("smtp-stall.com", "smtp.starttls", "no reply to EHLO within 2 s"),
@@ -103,9 +106,25 @@ MESSAGES = [
 ]
 
 
+_AUDITS: list[Audit] = []
+
+
+def lab_audit(lab, config) -> Audit:
+    """An audit of the lab through its resolver; its probe threads end with the module."""
+    _AUDITS.append(Audit(DnsLayer(WireSource([Server(*lab.resolver)], timeout=2)), config))
+    return _AUDITS[-1]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_thread_survives():
+    yield
+    while _AUDITS:
+        _AUDITS.pop().probes.close(wait=True)
+
+
 @pytest.fixture(scope="module")
 def transport(lab, smtp_lab) -> Audit:
-    return Audit(DnsLayer(WireSource([Server(*lab.resolver)], timeout=2)), load_config(DOMAINS_FILE))
+    return lab_audit(lab, load_config(DOMAINS_FILE))
 
 
 def expected(domain: str) -> dict[str, Outcome]:
@@ -166,7 +185,7 @@ def test_the_policy_fetch_is_evidence(transport):
 ])
 def test_dane_tlsa_follows_the_dnssec_verdict(lab, smtp_lab, monkeypatch, state, outcome, fragment):
     monkeypatch.setattr(dane_checks, "rrset_security", lambda ctx, name, rdtype: Security(state, f"lab: {state}"))
-    audit = Audit(DnsLayer(WireSource([Server(*lab.resolver)], timeout=2)), load_config(DOMAINS_FILE))
+    audit = lab_audit(lab, load_config(DOMAINS_FILE))
     for domain in ("tlsa-ee.com", "tlsa-ta.com"):
         result = audit.result(domain, "dane.tlsa")
         assert (result.outcome, fragment in result.message) == (outcome, True), result.message
@@ -177,7 +196,7 @@ def test_dane_tlsa_follows_the_dnssec_verdict(lab, smtp_lab, monkeypatch, state,
 
 def test_smtp_off_skips_saying_how_to_turn_it_on(lab):
     config = dataclasses.replace(load_config(DOMAINS_FILE), smtp=False)
-    audit = Audit(DnsLayer(WireSource([Server(*lab.resolver)], timeout=2)), config)
+    audit = lab_audit(lab, config)
     for check_id in (*SMTP, "dane.match"):
         result = audit.result("tlsa-ee.com", check_id)
         assert result.outcome is S and "--smtp" in result.message, (check_id, result.message)
@@ -259,7 +278,7 @@ def test_healthy_com_passes_every_transport_check(lab, smtp_lab):
     transport_config = load_config(DOMAINS_FILE)
     config = dataclasses.replace(load_config(lab.domains_file), smtp=True, smtp_timeout=2.0,
                                  ca_file=transport_config.ca_file, ehlo_name=transport_config.ehlo_name)
-    audit = Audit(DnsLayer(WireSource([Server(*lab.resolver)], timeout=2)), config)
+    audit = lab_audit(lab, config)
     found = {c: audit.result("healthy.com", c) for c in CHECKS}
     assert {c: r.outcome for c, r in found.items()} == {c: NO_DANE.get(c, P) for c in CHECKS}, {
         c: r.message for c, r in found.items()}

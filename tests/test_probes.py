@@ -50,7 +50,9 @@ def test_each_probe_is_made_once_and_at_most_concurrency_at_a_time(monkeypatch):
     monkeypatch.setattr(layer_module, "probe_smtp", fake)
     probes = ProbeLayer(smtp=True, concurrency=3, ehlo_name="probe.example.org")
     futures = [probes.start_smtp(f"mx{i % 6}.example.com", f"192.0.2.{i % 6}") for i in range(30)]
-    assert sorted({f.result() for f in futures}) == sorted(set(calls))
+    results = {f.result() for f in futures}
+    probes.close(wait=True)
+    assert sorted(results) == sorted(set(calls))
     assert len(calls) == 6 and probes.made == 6 and probes.cached == 24
     assert peak[0] <= 3
 

@@ -116,13 +116,17 @@ def smtp_starttls(ctx: Context) -> Finding:
 @check("smtp.tls-version")
 def smtp_tls_version(ctx: Context) -> Finding:
     """RFC 8996 §4, §5: TLS 1.2 or newer is negotiated and TLS 1.0 and 1.1 are refused (RFC 8461 §7.2)."""
-    sessions = _sessions(ctx, "tls")
+    sessions = _sessions(ctx, "greeted")
     if isinstance(sessions, Finding):
         return sessions
+    # a host that offers STARTTLS: its TLS session, or (when only TLS 1.0/1.1 works) the capped handshakes
+    sessions = [s for s in sessions if s.tls or "accepted" in s.old_versions.values()]
+    if not sessions:
+        return skipped(f"no MX address of {ctx.domain} completed STARTTLS (smtp.starttls reports it)")
     bad, untested = [], []
     for s in sessions:
         if s.tls_version not in MODERN:
-            bad.append(f"{where(s)} negotiates {s.tls_version}")
+            bad.append(f"{where(s)} negotiates {s.tls_version or 'no TLS 1.2 or newer'}")
         accepted = [v for v, said in s.old_versions.items() if said == "accepted"]
         if accepted:
             bad.append(f"{where(s)} accepts {' and '.join(accepted)}")

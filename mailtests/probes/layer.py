@@ -111,8 +111,9 @@ class ProbeLayer:
             self.made += 1
             return future
 
-    def close(self) -> None:
+    def close(self, wait: bool = False) -> None:
+        """Stop the pool (probes not started are cancelled); ``wait``: until its threads have ended."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=wait, cancel_futures=True)

@@ -53,6 +53,7 @@ SCRIPTED: dict[str, tuple[str, str | None, str]] = {
     "127.25.0.15": ("tls10.mx-lab.net", "tls10.pem", "tls10"),
     "127.25.0.16": ("localhost", "greet.pem", ""),
     "127.25.0.18": ("stall.mx-lab.net", "greet.pem", "stall"),
+    "127.25.0.19": ("tls10only.mx-lab.net", "tls10.pem", "tls10only"),
 }
 
 POLICY = "version: STSv1\nmode: {mode}\n{mx}max_age: {age}\n"
@@ -81,14 +82,16 @@ POLICIES: dict[str, tuple[int, dict[str, str], bytes]] = {
 WRONG_CERT = {"mta-sts.sts-badcert.com"}
 
 
-def _server_context(cert: str, old: bool = False) -> ssl.SSLContext:
+def _server_context(cert: str, behaviour: str = "") -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(CERTS / cert)
-    if old:  # Debian's OpenSSL 3 negotiates TLS 1.0/1.1 only with the security level lowered
+    if behaviour.startswith("tls10"):  # Debian's OpenSSL 3 negotiates TLS 1.0/1.1 only with the level lowered
         ctx.set_ciphers("ALL:@SECLEVEL=0")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             ctx.minimum_version = ssl.TLSVersion.TLSv1
+            if behaviour == "tls10only":
+                ctx.maximum_version = ssl.TLSVersion.TLSv1
     return ctx
 
 
@@ -118,7 +121,7 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
             elif verb == b"STARTTLS" and cert:
                 sock.sendall(b"220 2.0.0 Ready to start TLS\r\n")
                 try:
-                    sock = _server_context(cert, behaviour == "tls10").wrap_socket(sock, server_side=True)
+                    sock = _server_context(cert, behaviour).wrap_socket(sock, server_side=True)
                 except (ssl.SSLError, OSError):
                     return
                 reader = sock.makefile("rb")
@@ -163,6 +166,7 @@ class SmtpLab:
         self.workdir: Path | None = None
         self.postfix: subprocess.Popen[bytes] | None = None
         self.servers: list[socketserver.BaseServer] = []
+        self.threads: list[threading.Thread] = []
         self.added: list[str] = []
 
     def start(self, timeout: float = 15.0) -> None:
@@ -200,7 +204,9 @@ class SmtpLab:
 
     def _serve(self, server: socketserver.BaseServer) -> None:
         self.servers.append(server)
-        threading.Thread(target=server.serve_forever, name=f"lab-{server.server_address}", daemon=True).start()
+        thread = threading.Thread(target=server.serve_forever, name=f"lab-{server.server_address}", daemon=True)
+        thread.start()
+        self.threads.append(thread)
 
     def _policy_context(self) -> ssl.SSLContext:
         good = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -309,7 +315,9 @@ postlog   unix-dgram n  -       n       -       1       postlogd
         for server in self.servers:
             server.shutdown()
             server.server_close()
-        self.servers = []
+        for thread in self.threads:
+            thread.join(5)
+        self.servers, self.threads = [], []
         if self.postfix is not None:
             if self.workdir is not None and self.postfix.poll() is None:
                 subprocess.run(["postfix", "-c", str(self.workdir / "etc"), "stop"], capture_output=True,
