@@ -173,15 +173,18 @@ class _Conversation:
     def until_starttls(self) -> bool:
         """Connect, read the greeting, EHLO and STARTTLS: True when the handshake may start."""
         s, smtp = self.session, self.smtp
-        step = "after connecting (no greeting)"
         try:
             code, message = smtp.connect(s.address, s.port)
-        except (OSError, smtplib.SMTPException) as exc:
-            if smtp.sock is None:
-                s.connect_error = _why(exc, "", self.timeout).strip()
-                return False
-            s.error = _why(exc, step, self.timeout)
+        except smtplib.SMTPException as exc:  # connected; the greeting did not come (smtplib closed the socket)
+            s.error = (f"no greeting within {self.timeout:g} s" if "timed out" in str(exc)
+                       else "the server closed the connection before its greeting")
             return False
+        except OSError as exc:
+            timed_out = isinstance(exc, (socket.timeout, TimeoutError))
+            s.connect_error = (f"the connection timed out after {self.timeout:g} s" if timed_out
+                               else _why(exc, "", self.timeout).strip())
+            return False
+        step = "after the greeting"
         try:
             if self.record:
                 s.greeting_code = code

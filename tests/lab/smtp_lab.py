@@ -54,6 +54,8 @@ SCRIPTED: dict[str, tuple[str, str | None, str]] = {
     "127.25.0.16": ("localhost", "greet.pem", ""),
     "127.25.0.18": ("stall.mx-lab.net", "greet.pem", "stall"),
     "127.25.0.19": ("tls10only.mx-lab.net", "tls10.pem", "tls10only"),
+    "127.25.0.20": ("silent.mx-lab.net", None, "silent"),
+    "127.25.0.21": ("reject.mx-lab.net", None, "reject"),
 }
 
 POLICY = "version: STSv1\nmode: {mode}\n{mx}max_age: {age}\n"
@@ -103,8 +105,12 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
     def handle(self) -> None:
         name, cert, behaviour = self.server.script  # type: ignore[attr-defined]
         sock = self.request
-        sock.sendall(f"220 {name} ESMTP lab\r\n".encode())
-        if behaviour == "stall":
+        if behaviour == "reject":
+            sock.sendall(f"554 5.3.2 {name} no SMTP service here\r\n".encode())
+            return
+        if behaviour != "silent":
+            sock.sendall(f"220 {name} ESMTP lab\r\n".encode())
+        if behaviour in ("stall", "silent"):
             with contextlib.suppress(OSError):
                 while sock.recv(1024):
                     pass
