@@ -68,6 +68,16 @@ def inline(document: dict, record: dict) -> dict:
     return out
 
 
+def probe_texts(details: dict) -> list[str]:
+    """The SMTP sessions and the HTTPS fetch a record's ``details`` still carries (a record fresh from a check), as
+    text (pytest-html's report and the terminal)."""
+    sessions = details.get("sessions")
+    texts = [transcript_text(s) for s in sessions if isinstance(s, dict)] if isinstance(sessions, list) else []
+    if isinstance(details.get("fetch"), dict):
+        texts.append(fetch_text(details["fetch"]))
+    return texts
+
+
 def transcript_text(item: dict) -> str:
     """One SMTP session as a mail administrator reads it: the lines exchanged, then the TLS facts."""
     lines = [f";; SMTP session with {item.get('host')} [{item.get('address')}]:{item.get('port')}"]

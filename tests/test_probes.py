@@ -83,3 +83,27 @@ def test_without_smtp_the_smtp_checks_skip_offline_too():
     audit = Audit(DnsLayer(None, ZoneSource([ZONE_DIR]), offline=True), config)
     result = audit.result("sts-enforce.com", "smtp.starttls")
     assert result.outcome is Outcome.SKIP and "--smtp" in result.message
+
+
+def test_reports_render_transcripts_and_fetches_as_escaped_text():
+    from mailtests.render import record_html, record_text
+
+    session = {"host": "mx.example.com", "address": "192.0.2.25", "port": 25, "tls_version": "TLSv1.3",
+               "cipher": "TLS_AES_128_GCM_SHA256", "verify_error": None, "old_versions": {"TLSv1": "refused"},
+               "transcript": ["S: 220 <script>alert(1)</script> ESMTP", "C: EHLO probe.example.org"],
+               "certificates": [{"subject": "CN=<b>mx</b>", "sans": ["mx.example.com"], "issuer": "CN=CA",
+                                 "not_before": "2026-01-01T00:00:00Z", "not_after": "2027-01-01T00:00:00Z",
+                                 "spki_sha256": "abc=", "sha256": "00"}]}
+    fetch = {"url": "https://mta-sts.example.com/.well-known/mta-sts.txt", "address": "192.0.2.80", "status": 200,
+             "reason": "OK", "headers": [["Content-Type", "text/html"]], "error": None, "verify_error": None,
+             "tls_version": "TLSv1.3", "truncated": False, "body": "<img src=x onerror=alert(1)>", "certificates": []}
+    record = {"domain": "example.com", "check": "smtp.starttls", "outcome": "pass", "severity": "WARN",
+              "message": "ok", "reference": "RFC 3207 §4", "requirement": "", "evidence": [],
+              "details": {"sessions": [session], "fetch": fetch}}
+    text = record_text(record)
+    assert "S: 220 <script>alert(1)</script> ESMTP" in text and ";; TLS TLSv1.3, cipher TLS_AES_128_GCM_SHA256" in text
+    assert "HTTP 200 OK\nContent-Type: text/html" in text and "SPKI SHA-256 abc=" in text
+    html = record_html(record)
+    assert "<script>" not in html and "<img" not in html and "<b>mx" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert '"transcript"' not in html  # rendered as a transcript, not dumped as JSON
