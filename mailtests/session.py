@@ -118,6 +118,7 @@ class Settings:
             "compare_live": self.compare_live,
             "fail_on": self.fail_on,
             "timeout": self.timeout,
+            "smtp": bool(self.config.smtp),
             "versions": versions(),
         }
 

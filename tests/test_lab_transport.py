@@ -262,7 +262,7 @@ def test_results_json_tables_the_sessions_and_fetches_and_audit_html_escapes_the
     document = json.loads((tmp_path / "results.json").read_text())
     schema = json.loads((Path(mailtests.__file__).parent / "data" / "results.schema.json").read_text())
     assert list(jsonschema.Draft202012Validator(schema).iter_errors(document)) == []
-    assert document["schema_version"] == SCHEMA_VERSION == 3
+    assert document["schema_version"] == SCHEMA_VERSION == 3 and document["run"]["smtp"] is True
     hosts = [(t["host"], t["address"]) for t in document["transcripts"]]
     assert sorted(hosts) == [("good.mx-lab.net", "127.25.0.10"), ("greet.mx-lab.net", "127.25.0.16")]
     assert sorted(f["url"] for f in document["fetches"]) == [
