@@ -179,6 +179,9 @@ class SmtpLab:
         if os.geteuid() != 0:
             raise LabError("the transport lab adds 127.25.x.x addresses and binds ports 25 and 443: run as root, in "
                            "a private network namespace")
+        if Path("/proc/self/uid_map").read_text().split()[:3] != ["0", "0", "4294967295"]:
+            raise LabError("Postfix switches to its own user (postfix), which a user namespace (unshare -r) does not "
+                           "have: run the transport lab as real root, in a private network namespace (unshare -n)")
         try:
             self._addresses()
             self.workdir = Path(tempfile.mkdtemp(prefix="mailtests-smtp-"))
