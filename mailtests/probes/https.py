@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from .smtp import chain_of, verifying_context
+from .smtp import DEADLINE_TIMEOUTS, chain_of, verifying_context
 
 USER_AGENT = "mailtests (MTA-STS policy check)"
 
@@ -74,6 +74,21 @@ class _Pinned(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
+def _read(response: http.client.HTTPResponse, most: int, deadline: float) -> bytes:
+    """At most ``most`` bytes of the body, read in pieces; a body that drips in beyond the deadline is an error."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < most:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the body took too long to arrive")
+        chunk = response.read(min(16384, most - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def fetch(url: str, addresses: list[str], *, timeout: float = 10.0, limit: int = 65536,
           ca_file: str | None = None) -> Fetch:
     """GET ``url`` from the first of ``addresses`` that connects; never follow a redirect."""
@@ -91,7 +106,7 @@ def fetch(url: str, addresses: list[str], *, timeout: float = 10.0, limit: int =
             response = conn.getresponse()
             result.status, result.reason = response.status, response.reason
             result.headers = list(response.getheaders())
-            result.body = response.read(limit + 1)
+            result.body = _read(response, limit + 1, started + timeout * DEADLINE_TIMEOUTS)
             if len(result.body) > limit:
                 result.body, result.truncated = result.body[:limit], True
             sock = conn.sock

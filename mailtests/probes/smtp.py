@@ -20,6 +20,10 @@ import warnings
 from dataclasses import dataclass, field
 
 OLD_VERSIONS = (("TLSv1", ssl.TLSVersion.TLSv1), ("TLSv1.1", ssl.TLSVersion.TLSv1_1))
+#: A reply longer than this ends the session (smtplib reads multi-line replies without a bound).
+MAX_REPLY = 64 * 1024
+#: A conversation lasts at most this many timeouts, however slowly the server drips its lines.
+DEADLINE_TIMEOUTS = 6
 _DER = 2  # _ssl.ENCODING_DER
 
 
@@ -121,6 +125,8 @@ def chain_of(sock: ssl.SSLSocket) -> list[bytes]:
 
 
 def _why(exc: BaseException, step: str, timeout: float) -> str:
+    if "mailtests: " in str(exc):  # a bound of _BoundedSMTP
+        return f"{str(exc).split('mailtests: ', 1)[1]} {step}".strip()
     if isinstance(exc, (socket.timeout, TimeoutError)) or "timed out" in str(exc):  # smtplib wraps timeouts
         return f"no reply {step} within {timeout:g} s"
     if isinstance(exc, smtplib.SMTPServerDisconnected):
@@ -132,6 +138,43 @@ def _why(exc: BaseException, step: str, timeout: float) -> str:
     return f"{exc} {step}".strip()
 
 
+class _Bounded:
+    """The reply reader of :class:`_BoundedSMTP`: ends a reply that is too long or a conversation that is too slow."""
+
+    def __init__(self, inner, owner: _BoundedSMTP) -> None:
+        self.inner = inner
+        self.owner = owner
+        self.left = MAX_REPLY
+
+    def readline(self, size: int = -1) -> bytes:
+        if time.monotonic() > self.owner.deadline:
+            raise OSError(f"mailtests: the conversation took longer than {self.owner.limit:g} s")
+        line = self.inner.readline(size)
+        self.left -= len(line)
+        if self.left < 0:
+            raise OSError(f"mailtests: a reply longer than {MAX_REPLY // 1024} KB")
+        return line
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _BoundedSMTP(smtplib.SMTP):
+    """smtplib's client, its replies bounded in length and the whole conversation in time (hostile servers)."""
+
+    def __init__(self, local_hostname: str, timeout: float) -> None:
+        self.limit = timeout * DEADLINE_TIMEOUTS
+        self.deadline = time.monotonic() + self.limit
+        super().__init__(local_hostname=local_hostname, timeout=timeout)
+
+    def getreply(self):
+        if self.sock is not None and not isinstance(self.file, _Bounded):
+            self.file = _Bounded(self.file or self.sock.makefile("rb"), self)
+        if isinstance(self.file, _Bounded):
+            self.file.left = MAX_REPLY
+        return super().getreply()
+
+
 class _Conversation:
     """One SMTP connection, recorded line by line into a session's transcript."""
 
@@ -139,7 +182,7 @@ class _Conversation:
         self.session = session
         self.timeout = timeout
         self.record = record
-        self.smtp = smtplib.SMTP(local_hostname=ehlo_name, timeout=timeout)
+        self.smtp = _BoundedSMTP(ehlo_name, timeout)
 
     def note(self, line: str) -> None:
         if self.record:

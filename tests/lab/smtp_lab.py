@@ -56,6 +56,7 @@ SCRIPTED: dict[str, tuple[str, str | None, str]] = {
     "127.25.0.19": ("tls10only.mx-lab.net", "tls10.pem", "tls10only"),
     "127.25.0.20": ("silent.mx-lab.net", None, "silent"),
     "127.25.0.21": ("reject.mx-lab.net", None, "reject"),
+    "127.25.0.22": ("flood.mx-lab.net", None, "flood"),
 }
 
 POLICY = "version: STSv1\nmode: {mode}\n{mx}max_age: {age}\n"
@@ -121,6 +122,11 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
             if not line:
                 return
             verb = line.strip().split(b" ")[0].upper()
+            if verb == b"EHLO" and behaviour == "flood":  # a multi-line reply that never ends
+                with contextlib.suppress(OSError):
+                    while True:
+                        sock.sendall(b"250-" + b"X" * 1000 + b"\r\n")
+                return
             if verb in (b"EHLO", b"HELO"):
                 ext = "250-STARTTLS\r\n" if cert else ""
                 sock.sendall(f"250-{name}\r\n250-PIPELINING\r\n{ext}250 8BITMIME\r\n".encode())
