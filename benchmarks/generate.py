@@ -22,6 +22,9 @@ Output folder::
     views.json               BIND view name -> {"addresses": [...], "zones": [...]}
     domains.yaml             the domains to audit, resolver 127.53.0.53
     manifest.json            what was generated: providers, defects per domain
+    smtp.json                every MX host address once ({"host", "address"}): where a benchmark of --smtp
+                             starts SMTP listeners (shared provider hosts are probed once however many
+                             domains use them)
 
     python benchmarks/generate.py OUT_DIR --domains-count 1000
 """
@@ -118,6 +121,7 @@ class World:
         self.mail_of: dict[str, str] = {}
         self.self_mail = 0
         self.keys = key_pool(self.rng)
+        self.mx_addresses: dict[str, str] = {}  # MX host -> its address (what an SMTP probe connects to)
         self._dns_providers()
         self._mail_providers()
         self.reverse: dict[str, Zone] = {}
@@ -173,6 +177,7 @@ class World:
             zone.add("@", "TXT", txt(f"v=spf1 include:_spf.mailprov{m}.net ~all"))
             for k in (1, 2):
                 zone.add(f"mx{k}", "A", self.mail_ip(m, k))
+                self.mx_addresses[f"mx{k}.mailprov{m}.net"] = self.mail_ip(m, k)
             zone.add("_spf", "TXT", txt("v=spf1 " + " ".join(f"include:_netblocks{b}.mailprov{m}.net"
                                                                for b in (1, 2, 3)) + " ~all"))
             zone.add("_netblocks1", "TXT", txt(f"v=spf1 ip4:198.18.{m}.0/24 ip4:198.18.{m + 100}.0/24 ~all"))
@@ -230,6 +235,7 @@ class World:
             zone.add("@", "MX", "10 mail")
             if "mx-noaddr" not in defects:
                 zone.add("mail", "A", ip)
+                self.mx_addresses[f"mail.{name}"] = ip
             if "no-ptr" not in defects:
                 rzone, owner = reverse_name(ip)
                 self.reverse[rzone].add(owner, "PTR", f"mail.{fq}")
@@ -305,6 +311,8 @@ class World:
         manifest = {"domains": [e["name"] for e in self.entries], "defects": self.defects, "signed": self.signed,
                     "dns_provider": self.dns_of, "mail_provider": self.mail_of}
         (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        listeners = [{"host": h, "address": a} for h, a in self.mx_addresses.items()]
+        (out / "smtp.json").write_text(json.dumps({"listeners": listeners}, indent=1), encoding="utf-8")
 
 
 def generate(out: Path, count: int, seed: int = 1) -> World:

@@ -27,6 +27,7 @@ from .checks import REGISTRY, load_all
 from .checks.context import Context, Facts
 from .checks.dnssec_status import servfail_cause
 from .dnslayer.layer import DnsLayer, Recorder
+from .probes import ProbeFailure, ProbeLayer
 from .result import DnsFailure, Finding, Outcome, Result, outcome_of
 
 #: Domains whose shared facts are kept when results are asked one by one (no warm-up, or from other threads).
@@ -34,10 +35,13 @@ MAX_FACT_DOMAINS = 64
 
 
 class Audit:
-    def __init__(self, layer: DnsLayer, config=None):
+    def __init__(self, layer: DnsLayer, config=None, probes: ProbeLayer | None = None):
         load_all()
         self.layer = layer
         self.config = config
+        if probes is None:
+            probes = ProbeLayer.from_config(config, offline=getattr(layer, "offline", False))
+        self.probes = probes
         self.entries = {e.name: e for e in getattr(config, "domains", ())}
         self._results: dict[tuple[str, str], Result] = {}
         self._locks: dict[tuple[str, str], threading.Lock] = {}
@@ -136,7 +140,7 @@ class Audit:
         if fn is None:
             return Result(domain, check_id, spec.severity, Outcome.ERROR, f"{check_id} is not implemented")
         ctx = Context(domain=domain, dns=recorder, entry=entry, config=self.config, zone_mode=self._in_zones(domain),
-                      facts=self.facts(domain), run_facts=self._run_facts)
+                      facts=self.facts(domain), run_facts=self._run_facts, probes=self.probes)
         try:
             finding: Finding = fn(ctx)
         except DnsFailure as exc:
@@ -149,6 +153,9 @@ class Audit:
                 f"DNS lookup failed, so {check_id} could not be checked: {exc.answer.describe()}",
                 evidence=recorder.answers,
             )
+        except ProbeFailure as exc:
+            return Result(domain, check_id, spec.severity, Outcome.ERROR,
+                          f"probe failed, so {check_id} could not be checked: {exc}", evidence=recorder.answers)
         except Exception as exc:  # a bug or hostile data the check did not expect: report, never crash the run
             return Result(
                 domain, check_id, spec.severity, Outcome.ERROR, f"internal error in {check_id}: {exc!r}",

@@ -26,6 +26,7 @@ from pathlib import Path
 from .audit_causes import cause_row, shared_causes
 from .catalog import AREAS, CHECKS
 from .escaping import html as escape
+from .probe_evidence import probe_blocks, probe_links
 from .render import (
     GLYPH,
     MEANING,
@@ -305,7 +306,8 @@ def _catalog(results: list[dict]) -> Iterator[str]:
     yield "</tbody></table></section>"
 
 
-def _subject(subject: _Subject, evidence: _Evidence, references: dict[str, str], pass_messages: bool) -> str:
+def _subject(subject: _Subject, evidence: _Evidence, references: dict[str, str], pass_messages: bool,
+             probes: dict | None = None) -> str:
     """One domain's section: problems in a table, skips and passes in lists, the SPF tree and the evidence."""
     name = escape(subject.name)
     anc = anchor(subject.name)
@@ -367,6 +369,7 @@ def _subject(subject: _Subject, evidence: _Evidence, references: dict[str, str],
             links = (f'<a href="#s-{shared[i]}">S{shared[i]}</a>' if i in shared else
                      f'<a href="#{anc}~{local[i]}">{local[i]}</a>' for i in dict.fromkeys(refs))
             row.append(" · evidence " + " ".join(links))
+        row.append(probe_links(r, anc))
         row.append("</small>")
         other = other_details_text(details or {})
         if details and details.get("traceback"):
@@ -394,6 +397,7 @@ def _subject(subject: _Subject, evidence: _Evidence, references: dict[str, str],
             out.append(f'<p class="meta-line">{escape(spf_tree_title(walked))}; no include or redirect</p>')
     out.extend(f"<details><summary>DNSSEC chain of trust</summary><pre>{escape(chain)}</pre></details>"
                for chain in chains)
+    out.append(probe_blocks(subject.records, probes or {}, anc))
     if local or shared:
         out.append(f"<details><summary>DNS evidence: {len(local)} answer(s) for this {kind.lower()}"
                    + (f", {len(shared)} shared with others" if shared else "") + "</summary>")
@@ -464,7 +468,8 @@ def render_audit(document: dict, pass_messages: bool | None = None) -> Iterator[
         yield (f'<p class="note">This run has {len(results)} results: to keep the report quick to open, passed '
                "checks are listed by id; their messages are in results.json.</p>")
     for subject in subjects:
-        yield _subject(subject, evidence, references, pass_messages)
+        yield _subject(subject, evidence, references, pass_messages,
+                       {t: document.get(t, []) for t in ("transcripts", "fetches")})
     yield "</section>"
     yield from _shared(evidence)
     yield "</body></html>\n"

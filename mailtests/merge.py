@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 
 from .audit_html import write_audit_html
+from .probe_evidence import inline
 from .results import SCHEMA_VERSION, evidence_of, results_document, write_results
 
 #: Exit codes, as pytest's: all passed, some failed, and (for the merge) unusable input.
@@ -118,7 +119,7 @@ def merge_documents(documents: list[dict], paths: list[Path]) -> dict:
             if key in seen:
                 raise MergeError(f"{key[1]} [{key[0]}] is in both {seen[key]} and {path}: shards must not overlap")
             seen[key] = path
-            records.append({**record, "evidence": evidence_of(document, record)})
+            records.append({**inline(document, record), "evidence": evidence_of(document, record)})
     run["exitstatus"] = exit_code(records, run.get("fail_on", "any"))
     return results_document(run, records)
 

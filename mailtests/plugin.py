@@ -98,6 +98,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--trust-anchor", metavar="FILE", default=None,
                     help="DNSSEC trust anchor: DS or DNSKEY records in zone-file format, replacing the built-in IANA "
                          "root KSKs (default: `trust_anchor:` of the domains file, else the IANA root KSKs)")
+    group.addoption("--smtp", action="store_true", default=None,
+                    help="connect to every MX host on port 25 (smtp.* and dane.match checks; often blocked outbound)")
+    group.addoption("--smtp-timeout", metavar="SECONDS", type=float, default=None,
+                    help="seconds to wait for each step of an SMTP session (default: the file's smtp_timeout, else 10)")
+    group.addoption("--ca-file", metavar="PATH", default=None,
+                    help="CA certificates (PEM) for SMTP and MTA-STS certificates, instead of the system's store")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -107,6 +113,8 @@ def pytest_configure(config: pytest.Config) -> None:
     _current_run = config.stash[RUN_KEY] = Run(config, started=utc_now())
     for area in AREAS:
         config.addinivalue_line("markers", f"{area}: the catalog's {area} checks")
+        if "-" in area:  # `-m mta-sts` and `-m mta_sts` both select the area
+            config.addinivalue_line("markers", f"{area.replace('-', '_')}: the catalog's {area} checks")
     if config.pluginmanager.hasplugin("html"):
         from . import htmlreport
 
@@ -454,6 +462,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
         if github.enabled():  # GitHub Actions: annotations on the lines that cause them, and the job summary
             github.report(terminalreporter, run.document, run.engine, run.settings)
+    if any(r.get("details", {}).get("port25_blocked") for r in run.records):
+        from .checks.transport import BLOCKED
+
+        terminalreporter.write_line(f"smtp: {BLOCKED}", yellow=True)
     if run.warmup_failure:
         terminalreporter.write_line(terminal(f"warm-up: {run.warmup_failure}; the tests computed their results "
                                              "themselves"),

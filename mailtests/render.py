@@ -20,6 +20,7 @@ from operator import itemgetter
 
 from .catalog import rfc_url
 from .escaping import html as escape
+from .probe_evidence import probe_texts
 
 #: Outcomes from worst to best; an area's or a domain's verdict is its worst result's.
 OUTCOMES: tuple[str, ...] = ("error", "fail", "warn", "pass", "skip")
@@ -39,6 +40,7 @@ MEANING: dict[str, str] = {
 #: ``details`` keys that the reports render themselves; the others are shown as key: value lines.
 #: (``records`` too when it holds SPF trees: several SPF records, each walked.)
 KNOWN_DETAILS = frozenset({"tree", "sending_ips", "sending_ips_source", "traceback", "chain"})
+KNOWN_DETAILS = frozenset({"tree", "sending_ips", "sending_ips_source", "traceback", "sessions", "fetch"})
 
 _MAX_TREE_NODES = 500
 _MAX_TREE_DEPTH = 20
@@ -270,6 +272,7 @@ def record_text(record: dict, evidence: list[dict] | None = None) -> str:
     other = other_details_text(details)
     if other:
         parts.append(other)
+    parts.extend(probe_texts(details))
     if details.get("traceback"):
         parts.append(str(details["traceback"]))
     if evidence is None:
@@ -303,6 +306,7 @@ def record_html(record: dict, evidence: list[dict] | None = None) -> str:
     other = other_details_text(details)
     if other:
         out.append(f"<pre>{escape(other)}</pre>")
+    out.extend(f"<pre>{escape(text)}</pre>" for text in probe_texts(details))
     if details.get("traceback"):
         out.append(f"<pre>{escape(str(details['traceback']))}</pre>")
     if evidence is None:

@@ -4,6 +4,10 @@ Schema version 2: a record's ``evidence`` lists indexes into the document's ``an
 (each distinct answer once, in the order the sorted records first cite them), so an
 answer that 30 checks of 1,000 domains cite is written once, not 30,000 times. Readers
 resolve a record's answers with :func:`evidence_of`.
+
+Schema version 3 adds the probes' evidence the same way: SMTP sessions in ``transcripts``
+and HTTPS fetches in ``fetches``, cited by a record's ``transcripts`` and ``fetches``
+(:mod:`mailtests.probe_evidence`).
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from .probe_evidence import ProbeTables
 from .render import answer_key
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: One encoder for the whole file: ``encode`` of a dict or list without ``indent`` runs the C encoder.
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
@@ -61,7 +66,9 @@ def results_document(run: dict, records: list[dict], consume: bool = False) -> d
     by_key: dict[Hashable, int] = {}
     by_id: dict[int, int] = {}  # id(answer dict) -> index: the shared dicts of one run are keyed once
     results: list[dict] = []
+    probes = ProbeTables()
     for record in ordered:
+        record = probes.cite(record, in_place=consume)
         refs: list[int] = []
         for answer in record.get("evidence") or ():
             i = by_id.get(id(answer))
@@ -83,6 +90,7 @@ def results_document(run: dict, records: list[dict], consume: bool = False) -> d
         "run": run,
         "summary": summarize(records),
         "answers": answers,
+        **probes.tables,
         "results": results,
     }
 

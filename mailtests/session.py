@@ -18,6 +18,7 @@ from .dnslayer.zonelines import record_lines
 from .forked import ForkedWarmUp
 from .forked import available as forked_available
 from .inputs import InputError, exists
+from .probes import ProbeLayer
 from .result import FIXED, REGRESSION, Outcome, Result, change_between
 
 #: Checks that ask the name servers themselves: zone files cannot answer them (they run live in a comparison).
@@ -155,6 +156,7 @@ class Settings:
                                 "and drop --offline (or `offline: true`)")
         if fail_on == "regression" and not compare_live:
             raise SettingsError("--fail-on regression needs --compare-live: regressions are changes against live DNS")
+        config = _smtp_options(pyconfig, config, cwd)
         return cls(config, resolvers, timeout, zones, offline, config.concurrency, compare_live, fail_on)
 
     def resolver_servers(self) -> list[Server]:
@@ -184,8 +186,22 @@ class Settings:
             "compare_live": self.compare_live,
             "fail_on": self.fail_on,
             "timeout": self.timeout,
+            "smtp": bool(self.config.smtp),
             "versions": versions(),
         }
+
+
+def _smtp_options(pyconfig, config: Config, cwd: Path) -> Config:
+    """--smtp, --smtp-timeout and --ca-file over the domains file's smtp, smtp_timeout and ca_file."""
+    smtp_timeout = pyconfig.getoption("smtp_timeout", None) or config.smtp_timeout
+    if not 0 < smtp_timeout <= 300:
+        raise SettingsError(f"--smtp-timeout {smtp_timeout}: give a number of seconds above 0 and at most 300")
+    ca_file = pyconfig.getoption("ca_file", None)
+    ca_path = (cwd / ca_file if ca_file else None) or config.ca_file
+    if ca_path is not None and not Path(ca_path).is_file():
+        raise SettingsError(f"--ca-file {ca_path}: no such file")
+    return replace(config, smtp=bool(pyconfig.getoption("smtp", None)) or config.smtp, smtp_timeout=smtp_timeout,
+                   ca_file=ca_path)
 
 
 class Engine:
@@ -204,13 +220,15 @@ class Engine:
         servers = settings.resolver_servers()
         resolver = WireSource(servers, timeout=settings.timeout) if servers else None
         self.live: Audit | None = None
+        # SMTP sessions and HTTPS fetches, once per run (with --compare-live, both audits share them)
+        self.probes = ProbeLayer.from_config(settings.config, offline=settings.offline)
         if settings.compare_live:
             live_layer = DnsLayer(resolver, timeout=settings.timeout)
-            self.live = Audit(live_layer, settings.config)
+            self.live = Audit(live_layer, settings.config, self.probes)  # the same sessions and fetches
             self.layer = DnsLayer(None, zones, timeout=settings.timeout, upstream=live_layer)
         else:
             self.layer = DnsLayer(resolver, zones, offline=settings.offline, timeout=settings.timeout)
-        self.audit = Audit(self.layer, settings.config)
+        self.audit = Audit(self.layer, settings.config, self.probes)
         self._lines: dict = {}
         self.forked: ForkedWarmUp | None = None  # the warm-up process, when the results come from one
         self.warmup = "off"  # how the results were computed ahead of the tests: process, threads or off

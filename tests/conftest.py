@@ -63,3 +63,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             since = item.stash.get(MARK_KEY, None) if call.when != "setup" else None
             report.sections.append(("DNS lab logs", the_lab.logs(since=since, max_lines=LOG_LINES)))
     return report
+
+
+@pytest.fixture(scope="module")
+def smtp_lab(lab: Lab) -> Iterator[object]:
+    """The transport lab (tests/lab/smtp_lab.py): Postfix, scripted SMTP servers, the MTA-STS policy host.
+
+    Per module: its threads end with the module (a later test may need this process to have one thread, as
+    the forked warm-up does)."""
+    from tests.lab.smtp_lab import SmtpLab
+
+    servers = SmtpLab()
+    servers.start()
+    try:
+        yield servers
+    finally:
+        servers.stop()

@@ -127,3 +127,20 @@ def test_domains_publish_dmarc_and_dkim_as_providers_have_them(tmp_path: Path) -
             assert key.is_alias and key.final_name.to_text() == f"{selector}._domainkey.{w.mail_of[name]}.net."
     assert cnamed > len(w.entries) / 2
     assert answer(zones, "example-0.com._report._dmarc.mailprov1.net", "TXT") == ['"v=DMARC1"']  # the wildcard
+def test_smtp_listeners_are_every_mx_address_once(world, zones: ZoneSource) -> None:
+    """benchmarks/generate.py's smtp.json: the addresses a --smtp benchmark serves, each MX address once."""
+    out, w = world
+    listeners = json.loads((out / "smtp.json").read_text())["listeners"]
+    addresses = [item["address"] for item in listeners]
+    assert len(addresses) == len(set(addresses)) == len(w.mx_addresses)
+    mx_hosts = set()
+    for zone_name in w.zones:
+        for line in (out / "zones" / f"{zone_name.rstrip('.')}.zone").read_text().splitlines():
+            parts = line.split("\t")
+            if len(parts) == 4 and parts[2] == "MX":
+                host = parts[3].split()[1]
+                mx_hosts.add(host.rstrip(".") if host.endswith(".") else f"{host}.{zone_name.rstrip('.')}")
+    with_address = {item["host"] for item in listeners}
+    assert with_address <= mx_hosts
+    assert len(mx_hosts - with_address) == sum("mx-noaddr" in d for d in w.defects.values())
+    assert len(listeners) < COUNT  # shared provider hosts: fewer sessions than domains

@@ -132,7 +132,7 @@ def test_exit_code_counts_only_failing_regressions_under_fail_on_regression() ->
 
 def test_merge_of_synthetic_shards_unions_the_metadata() -> None:
     def doc(started: str, finished: str, resolvers: list[str], records: list[dict]) -> dict:
-        return {"schema_version": 2, "run": {"started": started, "finished": finished, "resolvers": resolvers,
+        return {"schema_version": 3, "run": {"started": started, "finished": finished, "resolvers": resolvers,
                                              "zone_files": [], "domains_file_sha256": "ab", "fail_on": "regression",
                                              "dns_questions": {"sent": 3, "cached": 4}}, "answers": [],
                 "results": records}
@@ -160,7 +160,7 @@ def answer(name: str, time_ms: float = 1.0) -> dict:
 
 def test_the_merge_numbers_the_shards_answers_anew_each_once() -> None:
     def doc(answers: list[dict], records: list[dict]) -> dict:
-        return {"schema_version": 2, "run": {"domains_file_sha256": "ab"}, "answers": answers, "results": records}
+        return {"schema_version": 3, "run": {"domains_file_sha256": "ab"}, "answers": answers, "results": records}
 
     shared, a_own, b_own = answer("shared.example."), answer("a.example."), answer("b.example.")
     a = doc([a_own, shared], [{**record("pass", "mx.present", "a.example"), "evidence": [1, 0]},
@@ -181,10 +181,10 @@ def test_the_merge_numbers_the_shards_answers_anew_each_once() -> None:
     {"results": [{**record("pass"), "evidence": [{"name": "inline.example."}]}]},
 ])
 def test_shards_of_another_schema_or_with_bad_indexes_are_one_line_errors(tmp_path: Path, change: dict) -> None:
-    shard = {"schema_version": 2, "run": {"domains_file_sha256": "ab"}, "summary": {},
+    shard = {"schema_version": 3, "run": {"domains_file_sha256": "ab"}, "summary": {},
              "answers": [answer("x.example.")], "results": [{**record("pass"), "evidence": [0]}], **change}
     (tmp_path / "shard.json").write_text(json.dumps(shard), encoding="utf-8")
     run = merge_cli(tmp_path / "out", tmp_path / "shard.json")
     assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1, run.stderr
-    assert ("schema_version 1, this mailtests reads 2" if "schema_version" in change else "answers") in run.stderr
+    assert ("schema_version 1, this mailtests reads 3" if "schema_version" in change else "answers") in run.stderr
     assert not (tmp_path / "out").exists()

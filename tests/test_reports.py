@@ -186,7 +186,7 @@ def test_results_json_matches_the_schema(run: Run) -> None:
 
 def test_each_answer_is_once_in_answers_and_every_evidence_index_resolves(run: Run) -> None:
     document = run.document
-    assert document["schema_version"] == SCHEMA_VERSION == 2
+    assert document["schema_version"] == SCHEMA_VERSION == 3
     answers = document["answers"]
     assert answers and len({answer_key(a) for a in answers}) == len(answers)
     first: list[int] = []  # the answers in the order the (sorted) records first cite them
@@ -216,8 +216,9 @@ def test_results_json_is_one_line_per_answer_and_record_and_reads_back(run: Run,
     text = path.read_text(encoding="utf-8")
     assert json.loads(text) == run.document
     lines = text.splitlines()
-    assert lines[0] == '{"schema_version": 2,' and lines[-1] == "]}"
-    assert len(lines) == 7 + len(run.document["answers"]) + len(run.document["results"])
+    assert lines[0] == '{"schema_version": 3,' and lines[-1] == "]}"
+    tables = ("answers", "transcripts", "fetches", "results")  # a line each (an empty one), or one per item + 2
+    assert len(lines) == 3 + sum(len(run.document[t]) + 2 if run.document[t] else 1 for t in tables)
     items = [json.loads(line.rstrip(",")) for line in lines if line.startswith('{"name"') or
              line.startswith('{"domain"')]
     assert items == run.document["answers"] + run.document["results"]

@@ -77,6 +77,7 @@ class Context:
     notes: dict = field(default_factory=dict)
     facts: Facts | None = None  # shared by the checks of this domain (None: nothing is shared)
     run_facts: Facts | None = None  # shared by all checks of the run
+    probes: object | None = None  # mailtests.probes.ProbeLayer: SMTP sessions and HTTPS fetches, once per run
 
     @property
     def name(self) -> dns.name.Name:
