@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .audit_causes import cause_row, shared_causes
+from .audit_model import Evidence, Subject, collect
 from .catalog import AREAS, CHECKS
 from .escaping import html as escape
 from .probe_evidence import probe_blocks, probe_links
@@ -31,7 +32,6 @@ from .render import (
     GLYPH,
     MEANING,
     OUTCOMES,
-    RANK,
     anchor,
     auth_texts,
     chain_text,
@@ -55,47 +55,8 @@ MATRIX_CHUNK = 200
 EXIT_STATUS = {0: "all tests passed", 1: "some tests failed", 2: "interrupted", 3: "internal error",
                4: "usage error", 5: "no tests collected"}
 
-CSS = """
-.change{font-weight:bold;padding:0 .3em;border:1px solid}
-.c-regression{color:#a00}.c-fixed{color:#060}
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#111;background:#fff;margin:0 auto;
-max-width:90em;padding:0 1em 2em}
-h1{font-size:1.6em;margin:.6em 0 .2em}h2{font-size:1.3em;margin:1.2em 0 .4em;border-bottom:2px solid #333}
-h3{font-size:1.1em;margin:0 0 .3em}
-table{border-collapse:collapse;margin:.3em 0}
-th,td{border:1px solid #bbb;padding:.15em .45em;text-align:left;vertical-align:top}
-thead th{background:#eee}
-a{color:#0645ad}
-.o-pass{color:#0b6b2b}.o-fail{color:#b0001e;font-weight:bold}.o-warn{color:#8a4b00;font-weight:bold}
-.o-skip{color:#555}.o-error{color:#7a0077;font-weight:bold}.o-none{color:#777}
-td.o-pass{background:#e8f5ec}td.o-fail{background:#fde7ea}td.o-warn{background:#fff2d6}
-td.o-skip{background:#f2f2f2}td.o-error{background:#f7e6f7}
-.counts td{font-size:1.15em;text-align:right;min-width:4em}
-dl.meta{display:grid;grid-template-columns:max-content auto;gap:.1em 1em;margin:.5em 0}
-dl.meta dt{font-weight:bold}dl.meta dd{margin:0;overflow-wrap:anywhere}
-.matrix{table-layout:fixed;width:100%;margin:0}.matrix td{white-space:nowrap;overflow:hidden}
-.matrix th{overflow-wrap:anywhere}.matrix th a{font-weight:normal}.c-name{width:28%}
-.chunk{content-visibility:auto;contain-intrinsic-size:auto 40em}
-ul.list{margin:.1em 0 .4em;padding-left:1.2em;list-style:none}ul.list li{overflow-wrap:anywhere}
-.subject{border-top:1px solid #999;padding:.6em 0;content-visibility:auto;contain-intrinsic-size:auto 30em}
-.find td:first-child{white-space:nowrap}.find td:last-child{overflow-wrap:anywhere}
-.meta-line{margin:.2em 0}
-small,.note{color:#444}
-pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:.25em 0;font:12px/1.35 ui-monospace,Menlo,Consolas,monospace;
-background:#f6f6f6;padding:.3em .5em;border-left:3px solid #ccc}
-details{margin:.3em 0}summary{cursor:pointer;color:#0645ad}
-nav a{margin-right:1em}
-@media print{
-body{max-width:none;padding:0;font-size:10pt}
-nav,.screen-only{display:none}
-.subject,.chunk{content-visibility:visible;contain-intrinsic-size:none;break-inside:auto}
-details::details-content{content-visibility:visible;display:block}
-details>summary{list-style:none;color:#111}
-a{color:inherit;text-decoration:none}
-tr,pre{break-inside:avoid}
-td.o-pass,td.o-fail,td.o-warn,td.o-skip,td.o-error{background:none}
-}
-"""
+CSS = (Path(__file__).parent / "data" / "audit.css").read_text(encoding="utf-8")  # inline in the page
+
 
 
 def write_audit_html(path: Path, document: dict, pass_messages: bool | None = None) -> Path:
@@ -106,70 +67,6 @@ def write_audit_html(path: Path, document: dict, pass_messages: bool | None = No
         fh.writelines(render_audit(document, pass_messages))
     os.replace(tmp, path)
     return path
-
-
-class _Evidence:
-    """The run's answers (the document's ``answers``, numbered by their index there) and how many subjects
-    (domains, resolvers) used each."""
-
-    def __init__(self, answers: list[dict]) -> None:
-        self.answers = answers
-        self.users: list[int] = [0] * len(answers)
-        self._last: list[int] = [-1] * len(answers)
-        self.shared_label: dict[int, int] = {}
-
-    def refs(self, indexes: list[int], subject: int) -> list[int]:
-        """One record's evidence (indexes into ``answers``), counting ``subject`` as a user of each answer."""
-        users, last = self.users, self._last
-        for i in indexes:
-            if last[i] != subject:
-                last[i] = subject
-                users[i] += 1
-        return indexes
-
-    def shared(self, i: int) -> int:
-        """The S-number of a shared answer, numbered in order of first mention."""
-        label = self.shared_label.get(i)
-        if label is None:
-            label = self.shared_label[i] = len(self.shared_label) + 1
-        return label
-
-
-class _Subject:
-    """One domain (or resolver) of the run, with its records sorted worst first."""
-
-    __slots__ = ("name", "records", "refs", "worst", "areas", "resolver")
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.records: list[dict] = []
-        self.refs: list[list[int]] = []
-        self.worst = "skip"
-        self.areas: dict[str, list[str]] = {}
-        self.resolver = False
-
-
-def _collect(results: list[dict], evidence: _Evidence) -> list[_Subject]:
-    """The run's subjects, resolvers first, then the worst first; the subjects using each answer counted in
-    ``evidence``."""
-    by_name: dict[str, _Subject] = {}
-    for record in results:
-        subject = by_name.get(record["domain"])
-        if subject is None:
-            subject = by_name[record["domain"]] = _Subject(record["domain"])
-        subject.records.append(record)
-    subjects = list(by_name.values())
-    for index, subject in enumerate(subjects):
-        subject.records.sort(key=lambda r: (-RANK.get(r["outcome"], 5), r["check"]))
-        subject.refs = [evidence.refs(r.get("evidence") or [], index) for r in subject.records]
-        for r in subject.records:
-            subject.areas.setdefault(r["check"].split(".", 1)[0], []).append(r["outcome"])
-        subject.worst = worst(r["outcome"] for r in subject.records)
-        specs = [CHECKS[r["check"]] for r in subject.records if r["check"] in CHECKS]
-        subject.resolver = bool(specs) and all(spec.per_run for spec in specs)
-    regressed = {r["domain"] for r in results if r.get("change") == "regression"}
-    subjects.sort(key=lambda s: (not s.resolver, s.name not in regressed, -RANK.get(s.worst, 5), s.name))
-    return subjects
 
 
 def _cell(outcome: str) -> str:
@@ -261,7 +158,7 @@ def _changes(results: list[dict]) -> Iterator[str]:
     yield "</section>"
 
 
-def _matrix(subjects: list[_Subject], areas: list[str]) -> Iterator[str]:
+def _matrix(subjects: list[Subject], areas: list[str]) -> Iterator[str]:
     """The domains x areas matrix, in tables of :data:`MATRIX_CHUNK` rows that the browser lays out when seen."""
     cols = (f'<colgroup><col class="c-name"><col class="c-area" span="{len(areas) + 1}"></colgroup>')
     yield ('<section id="matrix"><h2>Domains by check area</h2><p class="note">The worst outcome of each area '
@@ -306,7 +203,7 @@ def _catalog(results: list[dict]) -> Iterator[str]:
     yield "</tbody></table></section>"
 
 
-def _subject(subject: _Subject, evidence: _Evidence, references: dict[str, str], pass_messages: bool,
+def _subject(subject: Subject, evidence: Evidence, references: dict[str, str], pass_messages: bool,
              probes: dict | None = None) -> str:
     """One domain's section: problems in a table, skips and passes in lists, the SPF tree and the evidence."""
     name = escape(subject.name)
@@ -415,7 +312,7 @@ def _subject(subject: _Subject, evidence: _Evidence, references: dict[str, str],
     return "".join(out)
 
 
-def _shared(evidence: _Evidence) -> Iterator[str]:
+def _shared(evidence: Evidence) -> Iterator[str]:
     """The answers used by more than one subject, each once, in the order the sections first name them."""
     if not evidence.shared_label:
         return
@@ -435,8 +332,8 @@ def render_audit(document: dict, pass_messages: bool | None = None) -> Iterator[
     :data:`PASS_MESSAGES_UP_TO` results; above, passed checks are listed by id).
     """
     results = document.get("results", [])
-    evidence = _Evidence(document.get("answers", []))
-    subjects = _collect(results, evidence)
+    evidence = Evidence(document.get("answers", []))
+    subjects = collect(results, evidence)
     present = {r["check"].split(".", 1)[0] for r in results}
     areas = [a for a in AREAS if a in present] + sorted(present.difference(AREAS))
     run = document.get("run", {})
