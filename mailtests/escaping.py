@@ -31,6 +31,9 @@ import re
 _TERMINAL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # XML 1.0 §2.2 Char, and the terminal's set: what is left is printable in a JUnit file too.
 _XML = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+# HTML: the XML set less tab and line feed, which lay out the reports' <pre> blocks (dig lines, SPF trees).
+_HTML = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+                   "\ufffe\uffff]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -49,8 +52,9 @@ def xml(text: object) -> str:
 
 
 def html(text: object, quote: bool = True) -> str:
-    """``text`` escaped for HTML content or a quoted attribute, controls shown as escapes (no raw NUL)."""
-    return _html.escape(xml(text), quote=quote)
+    """``text`` escaped for HTML content or a quoted attribute, controls but tab and line feed shown as escapes
+    (no raw NUL)."""
+    return _html.escape(_HTML.sub(_escape, str(text)), quote=quote)
 
 
 def is_clean(text: str) -> bool:

@@ -80,7 +80,7 @@ def test_hostile_text_stays_one_command_and_plain_markdown(settings):
     hostile = "v=spf1 %0A\n::error::injected \x1b[2J [click](https://evil.example) <img src=x>"
     found = annotations([record("example.com", "spf.syntax", "fail", hostile)], Locator([], None, settings))
     assert len(found) == 1 and "\n" not in found[0] and "\x1b" not in found[0]
-    assert found[0].endswith("v=spf1 %250A\\n::error::injected \\x1b[2J [click](https://evil.example) <img src=x>")
+    assert found[0].endswith("v=spf1 %250A\\x0a::error::injected \\x1b[2J [click](https://evil.example) <img src=x>")
     text = md(hostile)
     assert "<img" not in text and "](" not in text and "\\[click\\]\\(https" in text
 

@@ -107,3 +107,8 @@ def test_terminal_escapes(text: str, shown: str) -> None:
 def test_xml_and_html_escape_what_xml_forbids() -> None:
     assert escaping.xml("\ud800\ufffe") == "\\ud800\\ufffe"
     assert escaping.html('<a href="x">\x00</a>') == "&lt;a href=&quot;x&quot;&gt;\\x00&lt;/a&gt;"
+
+
+def test_html_keeps_the_lines_of_pre_blocks() -> None:
+    """Evidence is laid out in <pre> blocks (dig lines, SPF trees, DNSSEC chains): tab and line feed stay."""
+    assert escaping.html("a.\tMX\t10 b.\nc.\x1b") == "a.\tMX\t10 b.\nc.\\x1b"

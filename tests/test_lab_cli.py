@@ -7,12 +7,15 @@ import json
 from tests.test_cli import mailtests
 
 
-def test_a_healthy_domain_named_on_the_command_line_passes(lab, tmp_path):
+def test_a_healthy_domain_named_on_the_command_line_passes(lab, smtp_lab, tmp_path):
+    """The whole catalog, the SMTP probe and the MTA-STS policy fetch included (the transport lab's servers)."""
     done = mailtests(tmp_path, "healthy.com", "--resolver", f"{lab.resolver[0]}:{lab.resolver[1]}", "-p", "no:html",
-                     f"--trust-anchor={lab.trust_anchor}", script=True)
+                     f"--trust-anchor={lab.trust_anchor}", "--smtp", f"--ca-file={smtp_lab.ca_file}", script=True)
     assert done.returncode == 0, done.stdout[-3000:]
     # healthy.com is not signed: dnssec.signed warns, and that is its only finding (tests/lab/README.md)
-    assert "healthy.com  WARN" in done.stdout and "  spf      PASS" in done.stdout
+    assert "healthy.com  WARN" in done.stdout
+    for area in ("spf", "dmarc", "mta-sts", "smtp"):
+        assert f"  {area:8} PASS" in done.stdout, done.stdout
     assert [line.split(":")[0].strip() for line in done.stdout.splitlines() if line.startswith("    WARN ")] == [
         "WARN dnssec.signed"], done.stdout
 
