@@ -50,7 +50,8 @@ MESSAGES = [
     ("dane-ok.com", "smtp.certificate", "Hostname mismatch"),
     ("dane-ta.com", "dane.tlsa", "DNSSEC-secure and usable: _25._tcp.dane-ta.mx-lab.net"),
     ("dane-ta.com", "dane.match",
-     "dane-ta.mx-lab.net [127.25.0.10] matches `2 0 1 25efc4a50cf8e1b60050b35ef767c12f1861633bd594e48be3eb071630e4146e`"),
+     "dane-ta.mx-lab.net [127.25.0.10] matches `2 0 1 "
+     "25efc4a50cf8e1b60050b35ef767c12f1861633bd594e48be3eb071630e4146e`"),
     ("dane-mismatch.com", "dane.match", "dane-bad.mx-lab.net [127.25.0.10]: the presented chain matches no usable"),
     ("dane-pkix.com", "dane.tlsa", "_25._tcp.dane-pkix.mx-lab.net has PKIX usages, which SMTP senders do not use"),
     ("dane-pkix.com", "dane.match", "publishes a usable TLSA record"),
@@ -118,7 +119,7 @@ def test_the_validated_tlsa_rrset_is_evidence(dane):
 
 def test_the_mailtests_command_passes_dane(lab, smtp_lab, tmp_path):
     done = mailtests(tmp_path, "dane-ok.com", "--resolver", f"{lab.resolver[0]}:{lab.resolver[1]}", "-p", "no:html",
-                     f"--trust-anchor={lab.trust_anchor}", "--smtp", f"--ca-file={smtp_lab.ca_file}")
+                     f"--trust-anchor={lab.trust_anchor}", "--smtp", f"--ca-file={smtp_lab.ca_file}", script=True)
     lines = done.stdout.splitlines()
     assert any(line.split()[:2] == ["dane", "PASS"] for line in lines), done.stdout[-3000:]
     assert not [line for line in lines if line.strip().startswith(("FAIL dane.", "WARN dane.", "ERROR dane."))]
