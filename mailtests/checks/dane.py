@@ -112,9 +112,9 @@ def dane_match(ctx: Context) -> Finding:
         found = None if why else matching_record(records, s.chain)
         (bad if why else good).append(f"{where(s)}: {why}" if why else f"{where(s)} matches `{found[0]}`")
     if bad:
-        return failed(f"MX host(s) of {ctx.domain} do not match their TLSA records: {listing(bad)}; DANE senders "
-                      "defer all mail to them. Publish TLSA records for the certificate the server presents "
-                      "(keep both old and new during a rollover), in a zone that validates",
+        return failed(f"MX host(s) of {ctx.domain} fail DANE authentication: {listing(bad)}; DANE senders defer "
+                      "all mail to them. Publish TLSA records for the certificate the server presents (keep both "
+                      "old and new during a rollover), in a zone that validates",
                       **session_details(sessions))
     if not by_host and ignored:
         return skipped(f"the TLSA records of {ctx.domain}'s MX hosts are not DNSSEC-signed (insecure: "
