@@ -12,13 +12,17 @@ import dataclasses
 
 import dns.flags
 import dns.message
+import dns.name
 import dns.query
 import dns.rcode
 import pytest
 
 from mailtests.audit import Audit
+from mailtests.checks.context import Context
+from mailtests.checks.dnssec_status import rrset_verdict
 from mailtests.config import load_config
 from mailtests.dnslayer import DnsLayer, Server, WireSource
+from mailtests.dnslayer.layer import Recorder
 from mailtests.result import Outcome
 from tests.lab.lab import HERE
 from tests.test_cli import mailtests
@@ -34,6 +38,7 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     # Postfix's certificate names good.mx-lab.net and the dane-*.mx-lab.net hosts, not mx.dane-ok.com: DANE-EE
     # needs no name (RFC 7672 §3.1.1), so DANE passes where PKIX name checks warn
     "dane-ok.com": {"smtp.certificate": W},
+    "dane-alias.com": {"smtp.certificate": W},  # the same Postfix; its TLSA name is a CNAME into mx-lab.net
     "dane-ta.com": {},
     "dane-mismatch.com": {"dane.match": F},
     "dane-pkix.com": {"dane.tlsa": W, "dane.match": S},
@@ -48,6 +53,7 @@ MESSAGES = [
     ("dane-ok.com", "dane.match",
      "mx.dane-ok.com [127.25.0.10] matches `3 1 1 856962a186433db321fcc8937fabc2acae9e7746b801b7e83f4480a90cdc6660`"),
     ("dane-ok.com", "smtp.certificate", "Hostname mismatch"),
+    ("dane-alias.com", "dane.match", "mx.dane-alias.com [127.25.0.10] matches `3 1 1 856962a1"),
     ("dane-ta.com", "dane.tlsa", "DNSSEC-secure and usable: _25._tcp.dane-ta.mx-lab.net"),
     ("dane-ta.com", "dane.match",
      "dane-ta.mx-lab.net [127.25.0.10] matches `2 0 1 "
@@ -68,6 +74,7 @@ MESSAGES = [
 UNBOUND = {
     "_25._tcp.mx.dane-ok.com": (dns.rcode.NOERROR, True),
     "_25._tcp.dane-ta.mx-lab.net": (dns.rcode.NOERROR, True),
+    "_25._tcp.mx.dane-alias.com": (dns.rcode.NOERROR, True),  # the CNAME and its target, both secure
     "_25._tcp.mx.dane-bogus.com": (dns.rcode.SERVFAIL, False),
     "_25._tcp.mx.dane-unsigned.com": (dns.rcode.NOERROR, False),
 }
@@ -124,3 +131,13 @@ def test_the_mailtests_command_passes_dane(lab, smtp_lab, tmp_path):
     assert any(line.split()[:2] == ["dane", "PASS"] for line in lines), done.stdout[-3000:]
     assert not [line for line in lines if line.strip().startswith(("FAIL dane.", "WARN dane.", "ERROR dane."))]
     assert "WARN smtp.certificate" in done.stdout  # Postfix's certificate does not name mx.dane-ok.com
+
+
+def test_a_tlsa_name_behind_a_cname_is_validated_link_by_link(dane):
+    """The CNAME in dane-alias.com and the TLSA RRset in mx-lab.net are each checked against their own zone's keys."""
+    ctx = Context(domain="dane-alias.com", dns=Recorder(dane.layer), config=dane.config,
+                  facts=dane.facts("dane-alias.com"), run_facts=dane._run_facts)
+    verdict = rrset_verdict(ctx, dns.name.from_text("_25._tcp.mx.dane-alias.com."), "TLSA")
+    assert verdict.state == "secure", verdict.reasons
+    assert any("RRSIG CNAME alg 13 by dane-alias.com./" in line for line in verdict.chain), verdict.chain
+    assert any("RRSIG TLSA alg 13 by mx-lab.net./" in line for line in verdict.chain), verdict.chain

@@ -53,6 +53,7 @@ PLANS: tuple[Plan, ...] = (
     Plan("dane-ta.com"),
     Plan("dane-mismatch.com"),
     Plan("dane-pkix.com"),
+    Plan("dane-alias.com"),
 )
 #: The TLDs signed (arpa stays unsigned: the reverse zones are insecure below it), and the root.
 TLDS = ("com", "net", "org")
