@@ -102,7 +102,7 @@ def write_tree(folder: Path, now: float | None = None, domains: list[Signed] | N
     made: dict[str, Path] = {}
     delegations = []
     for spec in domains or DOMAINS:
-        zone = _zone(spec.name, _domain_body(spec.name))
+        zone = _zone(spec.name, _domain_body(spec.name) + "".join(f"{line}\n" for line in spec.extra))
         ksk = _sign(zone, spec, now) if spec.signed else _key(13, 0, 257)[1]
         if spec.ds_from_other_key:
             ksk = _key(spec.alg, spec.rsa_bits, 257)[1]

@@ -65,16 +65,13 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "smtp-dual.com": {**NO_STS, "smtp.reachable": F, **NO_DANE},
     "smtp-enforce-nostarttls.com": {"smtp.starttls": F, **NO_TLS, **NO_DANE},
     "smtp-enforce-badcert.com": {"smtp.certificate": F, **NO_DANE},
-    # TLSA records in unsigned zones: insecure, so senders ignore them (dane.tlsa fails; tests/test_lab_dane.py
-    # has the signed zones)
-    "tlsa-ee.com": {"mta-sts.record": W, "mta-sts.policy": S, "mta-sts.mode": S, "mta-sts.mx-match": S,
-                    "dane.tlsa": F},
-    "tlsa-ta.com": {"mta-sts.record": W, "mta-sts.policy": S, "mta-sts.mode": S, "mta-sts.mx-match": S,
-                    "dane.tlsa": F},
+    # the TLSA records are in mx-lab.net, which the lab signs: secure, judged from the lab root (tests/test_lab_dane.py)
+    "tlsa-ee.com": {"mta-sts.record": W, "mta-sts.policy": S, "mta-sts.mode": S, "mta-sts.mx-match": S},
+    "tlsa-ta.com": {"mta-sts.record": W, "mta-sts.policy": S, "mta-sts.mode": S, "mta-sts.mx-match": S},
     "tlsa-bad.com": {"mta-sts.record": W, "mta-sts.policy": S, "mta-sts.mode": S, "mta-sts.mx-match": S,
-                     "dane.tlsa": F, "dane.match": F},
+                     "dane.match": F},
     "tlsa-pkix.com": {"mta-sts.record": W, "mta-sts.policy": S, "mta-sts.mode": S, "mta-sts.mx-match": S,
-                      "dane.tlsa": F, "dane.match": S},
+                      "dane.tlsa": W, "dane.match": S},
 }
 
 #: What a finding must say.
@@ -109,7 +106,8 @@ MESSAGES = [
     ("smtp-reject.com", "smtp.reachable", "reject.mx-lab.net [127.25.0.21]: greets with `554 5.3.2 reject.mx-lab.net"),
     ("smtp-dual.com", "smtp.reachable", "dual.mx-lab.net [fd25::17]: connection refused"),
     ("tlsa-bad.com", "dane.match", "matches no usable TLSA record"),
-    ("tlsa-ee.com", "dane.tlsa", "insecure"),
+    ("tlsa-ee.com", "dane.tlsa", "DNSSEC-secure and usable: _25._tcp.dane-ee.mx-lab.net"),
+    ("tlsa-ta.com", "dane.match", "dane-ta.mx-lab.net [127.25.0.10] matches `2 0 1 "),
 ]
 
 
@@ -133,7 +131,7 @@ def _no_thread_survives():
 
 @pytest.fixture(scope="module")
 def transport(lab, smtp_lab) -> Audit:
-    return lab_audit(lab, load_config(DOMAINS_FILE))
+    return lab_audit(lab, dataclasses.replace(load_config(DOMAINS_FILE), trust_anchor=lab.trust_anchor))
 
 
 def expected(domain: str) -> dict[str, Outcome]:

@@ -6,6 +6,7 @@ from cryptography import x509
 
 from ..catalog import Severity
 from ..dane.tlsa import MATCHING, SELECTORS, USAGES, Tlsa, matching_record
+from ..dnssec import INSECURE, SECURE
 from ..mtasts import mx_matches
 from ..result import Finding, failed, passed, skipped
 from . import check
@@ -81,18 +82,25 @@ def chain_matches(records: list[Tlsa], chain: list[bytes], host: str) -> str | N
 @check("dane.match")
 def dane_match(ctx: Context) -> Finding:
     """RFC 7672 §3.2: the chain each MX host presents matches a usable TLSA record (DANE-EE against the leaf without
-    name checks, §3.1.1; DANE-TA against the chain, with the name checked)."""
+    name checks, §3.1.1; DANE-TA against the chain, with the name checked). §2.2: senders use only a secure TLSA
+    RRset; they ignore an insecure one, and do not deliver to a host whose RRset is bogus or indeterminate."""
     sets = tlsa_sets(ctx)
     if not sets:
         return _no_tlsa(ctx)
     sessions = mx_sessions(ctx)
     if isinstance(sessions, Finding):
         return sessions
-    by_host = {display(h): rs for h, rs in sets.items() if any(r.usable for r in rs)}
-    if not by_host:
-        return skipped(f"no MX host of {ctx.domain} publishes a usable TLSA record (DANE-TA or DANE-EE; dane.tlsa "
-                       "reports it): DANE senders then use TLS without authenticating the host")
-    bad, good = [], []
+    by_host, bad, ignored = {}, [], []
+    for host, records in sets.items():
+        security = rrset_security(ctx, tlsa_name(host), "TLSA")
+        if security.state == INSECURE:
+            ignored.append(display(tlsa_name(host)))
+        elif security.state != SECURE:
+            bad.append(f"{display(tlsa_name(host))} is {security.state} ({security.reason}), so DANE senders do not "
+                       f"deliver to {display(host)} whatever certificate it presents")
+        elif any(r.usable for r in records):
+            by_host[display(host)] = records
+    good = []
     for s in sessions:
         records = by_host.get(s.host)
         if records is None:
@@ -101,12 +109,21 @@ def dane_match(ctx: Context) -> Finding:
             bad.append(f"{where(s)}: no TLS session ({s.connect_error or s.error or s.tls_error or 'no STARTTLS'})")
             continue
         why = chain_matches(records, s.chain, s.host)
-        (bad if why else good).append(f"{where(s)}: {why}" if why else where(s))
+        found = None if why else matching_record(records, s.chain)
+        (bad if why else good).append(f"{where(s)}: {why}" if why else f"{where(s)} matches `{found[0]}`")
     if bad:
-        return failed(f"MX host(s) of {ctx.domain} do not match their TLSA records: {listing(bad)}; DANE senders "
-                      "defer all mail to them. Publish TLSA records for the certificate the server presents "
-                      "(keep both old and new during a rollover)", **session_details(sessions))
+        return failed(f"MX host(s) of {ctx.domain} fail DANE authentication: {listing(bad)}; DANE senders defer "
+                      "all mail to them. Publish TLSA records for the certificate the server presents (keep both "
+                      "old and new during a rollover), in a zone that validates",
+                      **session_details(sessions))
+    if not by_host and ignored:
+        return skipped(f"the TLSA records of {ctx.domain}'s MX hosts are not DNSSEC-signed (insecure: "
+                       f"{listing(ignored)}): senders ignore them and use TLS without authenticating the host "
+                       "(dane.tlsa reports it)")
+    if not by_host:
+        return skipped(f"no MX host of {ctx.domain} publishes a usable TLSA record (DANE-TA or DANE-EE; dane.tlsa "
+                       "reports it): DANE senders then use TLS without authenticating the host")
     if not good:
         return skipped(f"no MX address of {ctx.domain} with TLSA records was reached")
-    return passed(f"the chain of every MX address of {ctx.domain} with TLSA records matches one: {listing(good)}",
-                  **session_details(sessions))
+    return passed(f"the chain of every MX address of {ctx.domain} with secure TLSA records matches one: "
+                  f"{listing(good)}", **session_details(sessions))

@@ -12,6 +12,7 @@ CD bit (RFC 4035 §3.2.2) so that the data can be validated here and the reason 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import dns.name
@@ -28,6 +29,7 @@ from ..dnssec import (
     TrustAnchorError,
     Verifier,
     ZoneVerdict,
+    alias_step,
     load_trust_anchor,
     rrset_step,
     zone_step,
@@ -121,7 +123,24 @@ def _rrset_verdict(ctx: Context, name: dns.name.Name, rdtype: str) -> RRsetVerdi
     apexes = zone_apexes(ctx, owner)
     if apexes is None:
         return RRsetVerdict(name, rdtype, INSECURE, (f"{owner} is outside the trust anchor's tree",))
-    return rrset_step(zone_verdict(ctx, apexes), answer, verifier(ctx))
+    found = rrset_step(zone_verdict(ctx, apexes), answer, verifier(ctx))
+    if found.state != SECURE or not answer.is_alias or answer.cname_loop:
+        return found
+    for alias in answer.cname_chain()[:-1]:  # each alias on the way is signed by its own zone, or the answer is not
+        link = _alias_verdict(ctx, answer, alias)
+        found = dataclasses.replace(found, sigs=link.sigs + found.sigs, chain=link.chain + found.chain)
+        if link.state != SECURE:
+            where = alias.to_text(omit_final_dot=True)
+            return dataclasses.replace(found, state=link.state, reasons=tuple(
+                f"{where} is an alias (CNAME) whose own record is {link.state}: {r}" for r in link.reasons))
+    return found
+
+
+def _alias_verdict(ctx: Context, answer: Answer, alias: dns.name.Name) -> RRsetVerdict:
+    apexes = zone_apexes(ctx, alias)
+    if apexes is None:
+        return RRsetVerdict(alias, "CNAME", INSECURE, (f"{alias} is outside the trust anchor's tree",))
+    return alias_step(zone_verdict(ctx, apexes), answer, alias, verifier(ctx))
 
 
 def rrset_security(ctx: Context, name: dns.name.Name, rdtype: str) -> Security:

@@ -14,11 +14,13 @@ import dns.name
 
 from ..dane.tlsa import Tlsa
 from ..dnslayer.layer import Recorder
+from ..dnssec import INSECURE
 from ..mtasts import MAX_POLICY_BYTES, Policy, parse_policy, policy_url
 from ..probes import Fetch, ProbeLayer, SmtpSession
 from ..result import DnsFailure, Finding, skipped
 from .common import addresses, host_addresses, mx_set, real_exchanges
 from .context import Context
+from .dnssec_status import fetch, rrset_security
 
 SMTP_OFF = ("the SMTP probe is off (port 25 is blocked outbound on many networks): turn it on with --smtp or "
             "`smtp: true` in the domains file")
@@ -87,8 +89,8 @@ def enforced(ctx: Context) -> str | None:
         found = sts_policy(ctx)
         if found.policy is not None and found.policy.valid and found.policy.mode == "enforce":
             reasons.append("its MTA-STS policy is in enforce mode")
-    if tlsa_sets(ctx):
-        reasons.append("it publishes DANE TLSA records")
+    if any(rrset_security(ctx, tlsa_name(h), "TLSA").state != INSECURE for h in tlsa_sets(ctx)):
+        reasons.append("it publishes DANE TLSA records")  # RFC 7672 §2.2: senders ignore insecure ones
     return " and ".join(reasons) or None
 
 
@@ -100,7 +102,9 @@ def tlsa_sets(ctx: Context) -> dict[dns.name.Name, list[Tlsa]]:
 def _tlsa_sets(ctx: Context) -> dict[dns.name.Name, list[Tlsa]]:
     found = {}
     for exchange in real_exchanges(mx_set(ctx)):
-        answer = ctx.lookup(tlsa_name(exchange.host), "TLSA")
+        answer = fetch(ctx, tlsa_name(exchange.host), "TLSA")  # a bogus RRset: asked again with CD, to be judged
+        if not answer.ok:
+            raise DnsFailure(answer)
         records = [Tlsa(rd.usage, rd.selector, rd.mtype, rd.cert) for rd in answer.rdatas()]
         if records:
             found[exchange.host] = records

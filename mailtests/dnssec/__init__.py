@@ -6,10 +6,10 @@ in; nothing here opens a socket, so every verdict can be reproduced from recorde
 """
 
 from .anchors import IANA_ROOT_ANCHOR, TrustAnchor, TrustAnchorError, load_trust_anchor
-from .chain import BOGUS, INDETERMINATE, INSECURE, SECURE, RRsetVerdict, ZoneVerdict, rrset_step, zone_step
+from .chain import BOGUS, INDETERMINATE, INSECURE, SECURE, RRsetVerdict, ZoneVerdict, alias_step, rrset_step, zone_step
 from .crypto import SigCheck, Verifier
 
 __all__ = [
     "BOGUS", "INDETERMINATE", "INSECURE", "SECURE", "IANA_ROOT_ANCHOR", "RRsetVerdict", "SigCheck", "TrustAnchor",
-    "TrustAnchorError", "Verifier", "ZoneVerdict", "load_trust_anchor", "rrset_step", "zone_step",
+    "TrustAnchorError", "Verifier", "ZoneVerdict", "alias_step", "load_trust_anchor", "rrset_step", "zone_step",
 ]

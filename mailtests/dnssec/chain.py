@@ -236,6 +236,27 @@ def rrset_step(zone: ZoneVerdict, answer: Answer, verifier: Verifier) -> RRsetVe
             return verdict(BOGUS, [f"the proof that {name} has no {rdtype} does not hold: {c.reason()}"
                                    for c in denial if not c.ok], denial)
         return verdict(SECURE, [], denial)
+    return _signed(verifier, zone, answer, name, want, verdict)
+
+
+def alias_step(zone: ZoneVerdict, answer: Answer, alias: dns.name.Name, verifier: Verifier) -> RRsetVerdict:
+    """The verdict of the CNAME at ``alias``, a link of the answer's chain, signed by ``zone``, the zone holding it
+    (RFC 4035 §5: an answer through aliases is secure only when every CNAME of the chain validates too)."""
+    def verdict(state: str, reasons, checks=()) -> RRsetVerdict:
+        return RRsetVerdict(alias, "CNAME", state, tuple(reasons), tuple(checks), tuple(c.line() for c in checks))
+
+    if zone.state != SECURE:
+        return verdict(zone.state, zone.reasons)
+    return _signed(verifier, zone, answer, alias, dns.rdatatype.CNAME, verdict)
+
+
+def _signed(verifier: Verifier, zone: ZoneVerdict, answer: Answer, name: dns.name.Name, want: int, verdict
+            ) -> RRsetVerdict:
+    """The verdict of the RRset (name, want) of ``answer``, which must be signed by a key of the secure ``zone``."""
+    rdtype = dns.rdatatype.to_text(want)
+    rrset = _rrset(answer, name, want)
+    if rrset is None:
+        return verdict(BOGUS, [f"the answer holds no {rdtype} RRset at {name.to_text(omit_final_dot=True)}"])
     sigs = _sigs_over(answer, name, want, zone.zone)
     ok, checks, why = judge(verifier, rrset, sigs, zone.keys, f"{rdtype} RRset of {name.to_text(omit_final_dot=True)}")
     if ok:

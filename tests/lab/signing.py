@@ -2,7 +2,7 @@
 
 Nothing generated is committed: ``tests/lab/zones`` holds the unsigned zones; :func:`sign_lab`
 makes one ECDSA P-256 key (algorithm 13, a combined signing key) per signed zone with
-``dnssec-keygen``, signs the domains first, adds their DS records to com's copy, signs the TLDs,
+``dnssec-keygen``, signs the domains first, adds their DS records to their TLD's copy, signs the TLDs,
 adds theirs to the root's copy and signs the root, each with ``dnssec-signzone``; then the defects
 of :data:`PLANS` are made (signature windows, a DS for a key that is not in the zone, a removed
 RRSIG, a changed TLSA record). Unbound validates from the root's DS (``root.anchor``).
@@ -33,6 +33,7 @@ class Plan:
     ds: str = "key"  # what the parent publishes: "key" (the zone's key), "other" (a key not in the zone), "none"
     drop_rrsig: str | None = None  # RRSIGs over this type are removed after signing
     tamper: str | None = None  # the type whose record data is changed after signing (the signature no longer fits)
+    parent: str = "com"  # the signed TLD that delegates the zone (and publishes its DS)
 
 
 PLANS: tuple[Plan, ...] = (
@@ -47,10 +48,15 @@ PLANS: tuple[Plan, ...] = (
     Plan("dnssec-expiring.com", end="now+6h"),
     Plan("dane-ok.com"),
     Plan("dane-bogus.com", tamper="TLSA"),
+    # DANE (README.md, "DANE"): the transport lab's MX hosts, whose TLSA records name Postfix's key and the lab CA
+    Plan("mx-lab.net", parent="net"),
+    Plan("dane-ta.com"),
+    Plan("dane-mismatch.com"),
+    Plan("dane-pkix.com"),
+    Plan("dane-alias.com"),
 )
 #: The TLDs signed (arpa stays unsigned: the reverse zones are insecure below it), and the root.
 TLDS = ("com", "net", "org")
-DOMAIN_PARENT = "com"
 
 
 def _fqdn(zone: str) -> str:
@@ -130,9 +136,9 @@ def sign_lab(zone_dir: Path, work: Path, extra: dict[str, str] | None = None) ->
         ds = {z: _ds(keys, others.get(z, stems[z])) for z, p in plans.items() if p.ds != "none"}
         domains = [p.zone for p in PLANS if p.signed]
         signed |= each(lambda z: _sign(plans[z], source(z), _dnskey(keys, stems[z]), stems[z], work), domains)
-        below = "\n".join(ds[p.zone] for p in PLANS if p.zone in ds)
-        signed |= each(lambda t: _sign(plans[t], source(t), _dnskey(keys, stems[t]) + (
-            "\n" + below if t == DOMAIN_PARENT else ""), stems[t], work), list(TLDS))
+        below = {t: "".join(f"\n{ds[p.zone]}" for p in PLANS if p.zone in ds and p.parent == t) for t in TLDS}
+        signed |= each(lambda t: _sign(plans[t], source(t), _dnskey(keys, stems[t]) + below[t], stems[t], work),
+                       list(TLDS))
     root_extra = _dnskey(keys, stems["."]) + "\n" + "\n".join(ds[t] for t in TLDS)
     signed["."] = _sign(plans["."], source("."), root_extra, stems["."], work)
     anchor = work / "root.anchor"
