@@ -23,6 +23,7 @@ from .options import add_command_line_options, check_path_options
 from .result import Outcome, Result
 from .runkeys import QUIET_ABOVE, RECORD_PROPERTY, RUN_KEY
 from .session import Engine, Settings, SettingsError
+from .workers import mine, worker_index
 
 RESULT_KEY = pytest.StashKey[Result]()
 
@@ -46,6 +47,7 @@ class Run:
     large: bool = False  # more than QUIET_ABOVE compliance tests: the heavy per-test outputs are trimmed
     html_pointer: Path | None = None  # a large run's report.html: a page pointing to audit.html (pytest-html off)
     warmup_failure: str | None = None  # why the warm-up process stopped early (its results were computed here)
+    warmed: dict[str, list[str]] = field(default_factory=dict)  # -n N: the domains each xdist worker warmed up
 
     def get_settings(self) -> Settings:
         if self.settings is None:
@@ -93,6 +95,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="turn WARN findings (ComplianceWarning) into failures")
     group.addoption("--reports", metavar="DIR", default="reports",
                     help="where results.json (and audit.html) are written (default: reports)")
+    group.addoption("--shard", metavar="K/N", default=None,
+                    help="test only shard K of N of the domains (a stable split by domain name: reruns and "
+                         "`mailtests merge` agree); the resolver checks run in shard 1")
     add_command_line_options(group)
     group.addoption("--trust-anchor", metavar="FILE", default=None,
                     help="DNSSEC trust anchor: DS or DNSKEY records in zone-file format, replacing the built-in IANA "
@@ -270,7 +275,9 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj) -> li
         raise pytest.UsageError(f"{obj.__module__}.{name}: a compliance test takes one argument, `result`")
     settings = collector.config.stash[RUN_KEY].get_settings()
     spec = BY_TEST_NAME[name]
-    if spec.per_run:
+    if spec.per_run and not settings.runs_per_run_checks:
+        subjects = []
+    elif spec.per_run:
         try:
             subjects = [str(s) for s in settings.resolver_servers()]
         except SettingsError as exc:
@@ -290,10 +297,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     dead = engine.check_resolvers()
     if dead:
         message, results = dead
-        run.records.extend(r.to_dict() for r in results)
+        if run.get_settings().runs_per_run_checks:  # a shard other than 1 leaves resolver health to shard 1
+            run.records.extend(r.to_dict() for r in results)
         pytest.exit(f"resolver.reachable: {message}", returncode=pytest.ExitCode.INTERRUPTED)
     mode = session.config.getoption("warmup")
     if mode != "off":
+        share = worker_index(session.config)
+        if share is not None:  # -n N, scheduled by domain share: this worker computes its own domains only
+            pairs = [pair for pair in pairs if mine(*pair, *share)]
         # an xdist worker runs beside others already: threads, no process of its own
         engine.warm_up(pairs, "threads" if hasattr(session.config, "workerinput") else mode)
     if len(pairs) > QUIET_ABOVE:
@@ -399,13 +410,40 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _current_run.records.append(record)
 
 
+def _share_scheduling(config: pytest.Config) -> bool:
+    """``-n N`` without ``--dist``: the controller sends each worker its share of the domains (mailtests.workers)."""
+    return (config.getoption("dist", "no") == "load" and config.getoption("numprocesses", None) is not None
+            and not _chose(config, "--dist", "-d"))
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    if not _share_scheduling(config):
+        return None
+    from .workers import make_scheduler
+
+    return make_scheduler(config, log)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """Tell each worker that it gets its share of the domains, so that it warms up those only."""
+    if _share_scheduling(node.config):
+        from .workers import SHARE_KEY
+
+        node.workerinput[SHARE_KEY] = True
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error) -> None:
-    """pytest-xdist: add a worker's DNS statistics to the run's."""
-    stats = getattr(node, "workeroutput", {}).get("mailtests_dns")
+    """pytest-xdist: add a worker's DNS statistics to the run's, and note the domains it warmed up."""
+    output = getattr(node, "workeroutput", {})
+    stats = output.get("mailtests_dns")
     if stats and _current_run:
         for k in ("sent", "cached"):
             _current_run.dns_stats[k] += stats.get(k, 0)
+    if "mailtests_warmed" in output and _current_run:
+        _current_run.warmed[str(node.gateway.id)] = list(output["mailtests_warmed"])
 
 
 @pytest.hookimpl(tryfirst=True)  # before htmlreport's, which reads run.document, and pytest-html's
@@ -417,6 +455,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             run.dns_stats[key] += count
     if hasattr(session.config, "workerinput"):  # an xdist worker: the controller writes the reports
         session.config.workeroutput["mailtests_dns"] = dict(run.dns_stats)
+        session.config.workeroutput["mailtests_warmed"] = run.engine.warmed if run.engine is not None else []
         return
     if not run.records and run.engine is None:
         return
@@ -427,6 +466,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     meta = settings.metadata(started=run.started, finished=utc_now(), exitstatus=int(exitstatus))
     meta["dns_questions"] = dict(run.dns_stats)
     meta["warmup"] = run.engine.warmup if run.engine is not None else "off"
+    if run.warmed:  # -n N: how many domains each worker computed, and how many more than one worker did
+        meta["warmup_workers"] = {worker: len(domains) for worker, domains in sorted(run.warmed.items())}
+        seen = [d for domains in run.warmed.values() for d in set(domains)]
+        meta["warmed_twice"] = len(seen) - len(set(seen))
     out = Path(session.config.getoption("reports"))
     if not out.is_absolute():
         out = Path(session.config.invocation_params.dir) / out
