@@ -26,6 +26,7 @@ from __future__ import annotations
 import heapq
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,7 +53,7 @@ class _Shard:
         self.answers = 0
         try:
             self._read_header()
-        except _Layout:
+        except (_Layout, ValueError):  # JSON (or UTF-8) errors too: the file as a whole says what is wrong
             self._read_whole()
         self._check()
 
@@ -132,15 +133,18 @@ class _Shard:
         for line in self.fh:
             if line.startswith(b"]"):
                 return
-            yield self._value(line)
+            try:
+                yield self._value(line)
+            except ValueError as exc:
+                raise MergeError(f"{self.path}: not a results.json document: {exc}") from None
         raise MergeError(f"{self.path}: the results list does not end")
 
-    def answer_lines(self) -> Iterator[str]:
-        """The shard's answers, each as one line of JSON text."""
+    def answer_lines(self) -> Iterator[bytes]:
+        """The shard's answers, each as one line of JSON text (UTF-8, no line end)."""
         if self.whole is not None:
             encoder = json.JSONEncoder(ensure_ascii=False)
             for answer in self.whole["answers"]:
-                yield encoder.encode(answer)
+                yield encoder.encode(answer).encode("utf-8")
             return
         with open(self.path, "rb") as fh:
             for line in fh:
@@ -149,8 +153,8 @@ class _Shard:
             for line in fh:
                 if line.startswith(b"]"):
                     return
-                text = line.decode("utf-8").rstrip("\r\n")
-                yield text[:-1] if text.endswith(",") else text
+                line = line.rstrip(b"\r\n")
+                yield line[:-1] if line.endswith(b",") else line
 
     def close(self) -> None:
         if not self.fh.closed:
@@ -238,23 +242,22 @@ def _assemble(path: Path, run: dict, counts: dict, shards: list[_Shard], body: P
     """results.json from its parts, in the layout of :func:`mailtests.results.write_results`, atomically."""
     encode = json.JSONEncoder(ensure_ascii=False).encode
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(f'{{"schema_version": {SCHEMA_VERSION},\n"run": {encode(run)},\n"summary": {encode(counts)},\n')
+    with open(tmp, "wb") as fh:
+        head = f'{{"schema_version": {SCHEMA_VERSION},\n"run": {encode(run)},\n"summary": {encode(counts)},\n'
+        fh.write(head.encode("utf-8") + b'"answers": [')
         first = True
-        fh.write('"answers": [')
         for shard in shards:
             for line in shard.answer_lines():
-                fh.write(("\n" if first else ",\n") + line)
+                fh.write((b"\n" if first else b",\n") + line)
                 first = False
-        fh.write("]" if first else "\n]")
-        fh.write(',\n"results": [')
+        fh.write(b"]" if first else b"\n]")
+        fh.write(b',\n"results": [')
         if records:
-            fh.write("\n")
-            with open(body, encoding="utf-8") as src:
-                while chunk := src.read(1 << 20):
-                    fh.write(chunk)
-            fh.write("\n]")
+            fh.write(b"\n")
+            with open(body, "rb") as src:
+                shutil.copyfileobj(src, fh, 1 << 16)
+            fh.write(b"\n]")
         else:
-            fh.write("]")
-        fh.write("}\n")
+            fh.write(b"]")
+        fh.write(b"}\n")
     os.replace(tmp, path)
