@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from html import escape
 from pathlib import Path
 
 from .audit_causes import cause_row, shared_causes
 from .catalog import AREAS, CHECKS
+from .escaping import html as escape
 from .render import (
     GLYPH,
     MEANING,

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .escaping import terminal as printable  # noqa: F401  (the summary's, the view's and the job summary's)
+
 _ORDER = {"fail": 0, "error": 1, "warn": 2}
 _DNS_FAILURE = re.compile(r"DNS lookup failed, so \S+ could not be checked: (?P<question>\S+ \S+): (?P<cause>.*)",
                           re.S)
@@ -81,10 +83,3 @@ def notable_groups(records: list[dict]) -> list[Group]:
     return list(groups.values())
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(text: str) -> str:
-    """``text`` safe for a terminal: control characters (escape sequences, bidi overrides) from DNS data as
-    ``\\xNN``/``\\uNNNN``, so a hostile TXT record cannot move the cursor, recolour or hide a line."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)

@@ -21,9 +21,15 @@ The error format is ``FILE:LINE: [DOMAIN: ][KEY: ]MESSAGE``:
   from the top (``timeout``, ``resolvers[2]``, ``dnsbl.lists[1].kind``,
   ``domains[3]`` for an entry as a whole). YAML-level errors have no key.
 
-Hostile input is refused rather than parsed: files over :data:`MAX_FILE_BYTES`,
-more than :data:`MAX_YAML_NODES` values, nesting deeper than :data:`MAX_YAML_DEPTH`,
-and any YAML alias (``*name``), which rules out "billion laughs" bombs.
+Hostile input is refused rather than parsed: anything but a regular file (a FIFO,
+``/dev/zero``: :mod:`mailtests.inputs`), files over :data:`MAX_FILE_BYTES`, lines over
+:data:`MAX_LINE_CHARS`, more than :data:`MAX_YAML_NODES` values, nesting deeper than
+:data:`MAX_YAML_DEPTH`, and any YAML alias (``*name``), which rules out "billion laughs"
+bombs. The bounds are what make parsing time bounded: ruamel.yaml is pure Python (on the
+project's shared 2-core machine, 10 MB of comments took 7 s and 100,000 values 15 s: the
+worst a file within the limits costs), and its time grows with the square of the length
+of a comment line before the first value (1.6 MB on one line: 33 s; 64 KiB: 0.1 s), so a
+longer line is refused before parsing.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ import hashlib
 import ipaddress
 import os
 import re
-import stat
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -52,15 +58,19 @@ from mailtests.config_schema import first_error, schema
 from mailtests.config_schema import item_line as _item_line
 from mailtests.config_schema import key_line as _key_line
 from mailtests.config_schema import kind as _kind
+from mailtests.inputs import InputError, exists, is_file, read_regular
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-#: Larger files are refused unread (the pure-Python YAML parser needs ~50 µs a value).
+#: Larger files are refused unread (the pure-Python YAML parser needs ~1 s per MB).
 MAX_FILE_BYTES = 10 * 1024 * 1024
-#: At most this many YAML values (scalars, lists, mappings): about 5 s of parsing.
+#: Longer lines are refused before parsing: ruamel.yaml is quadratic in a leading comment line (64 KiB: 0.1 s).
+MAX_LINE_CHARS = 64 * 1024
+#: At most this many YAML values (scalars, lists, mappings): at most about 15 s of parsing.
 MAX_YAML_NODES = 100_000
 #: The schema nests 5 deep; anything much deeper is not a domains file.
 MAX_YAML_DEPTH = 16
+_MAX_DIGITS = 100  # a longer number is refused with its line (Python's int() stops at 4,300 digits, lineless)
 
 _PROPS = schema()["properties"]  # the schema is the one source of defaults and bounds
 DEFAULT_TIMEOUT = float(_PROPS["timeout"]["default"])
@@ -289,6 +299,10 @@ class _GuardedComposer(Composer):
             raise _Refused(None, None, f"too many values (more than {MAX_YAML_NODES})", event.start_mark)
         if self.depth >= MAX_YAML_DEPTH:
             raise _Refused(None, None, f"nested too deep (more than {MAX_YAML_DEPTH} levels)", event.start_mark)
+        value = getattr(event, "value", None)
+        if isinstance(value, str) and len(value) > _MAX_DIGITS and value.lstrip("+-").replace("_", "").isdigit():
+            raise _Refused(None, None, f"a number of {len(value):,} digits: no value here is that long",
+                           event.start_mark)  # Python refuses to convert it (sys.get_int_max_str_digits)
         return super().compose_node(parent, index)
 
 
@@ -298,7 +312,9 @@ def _load_yaml(text: str, display: str) -> Any:
     yaml.Composer = _GuardedComposer
     yaml.allow_duplicate_keys = False
     try:
-        return yaml.load(text)
+        with warnings.catch_warnings():  # ruamel.yaml warns on stderr (a reused anchor): the file's problems are errors
+            warnings.simplefilter("ignore")
+            return yaml.load(text)
     except _Refused as exc:
         raise ConfigError(display, exc.problem_mark.line + 1, "", str(exc.problem)) from None
     except DuplicateKeyError as exc:
@@ -380,8 +396,7 @@ class _Validator:
         }
         for key, value in data.items():
             out[key] = handlers[key](value, _key_line(data, key))
-        if out.get("offline") and not out.get("zones"):
-            self.fail(_key_line(data, "offline"), "offline", "true needs zone files to answer from (set 'zones')")
+        # offline: true without zones: is judged with the command line (--zones=DIR): Settings.from_pytest
         lists, subscription = out.pop("dnsbl", (DEFAULT_DNSBL, False))
         if out.get("dkim_selectors"):
             default = out["dkim_selectors"]
@@ -404,7 +419,11 @@ class _Validator:
 
     def file(self, text: str, line0: int, key: str) -> Path:
         path = Path(os.path.abspath(self.base / Path(text).expanduser()))
-        if not path.is_file():
+        try:
+            found = is_file(path)
+        except InputError as exc:
+            self.fail(line0, key, f"{_short(text)!r}: {exc}")
+        if not found:
             self.fail(line0, key, f"{text!r} is not a file (looked for {path})")
         return path
 
@@ -433,7 +452,11 @@ class _Validator:
         for i, text in enumerate(items):
             n, k = (line0, "zones") if isinstance(value, str) else (_item_line(items, i), f"zones[{i}]")
             zone = Path(os.path.abspath(self.base / Path(text).expanduser()))
-            if not zone.exists():
+            try:
+                found = exists(zone)
+            except InputError as exc:  # too long, NUL, a loop of links: refused here, never read
+                self.fail(n, k, f"{_short(text)!r}: {exc}")
+            if not found:
                 self.fail(n, k, f"{text!r} does not exist (looked for {zone})")
             if zone not in out:
                 out.append(zone)
@@ -560,19 +583,13 @@ def parse_config(text: str, path: Path) -> Config:
 def load_config(path: str | Path) -> Config:
     """Read and validate the configuration file at ``path``; every problem is a ConfigError."""
     display, path = str(path), Path(path)
-    limit = f"the file is larger than the limit of {MAX_FILE_BYTES // (1024 * 1024)} MiB"
     try:
-        with path.open("rb") as fh:
-            info = os.fstat(fh.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise ConfigError(display, 0, "", "cannot read: not a regular file")
-            if info.st_size > MAX_FILE_BYTES:
-                raise ConfigError(display, 0, "", f"{limit} ({info.st_size} bytes)")
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(display, 0, "", f"cannot read: {exc.strerror or exc}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ConfigError(display, 0, "", limit)
+        data = read_regular(path, MAX_FILE_BYTES)
+    except InputError as exc:
+        if exc.missing:
+            raise ConfigError(display, 0, "", "cannot read: No such file or directory") from None
+        reason = exc.reason if exc.too_big else f"cannot read: {exc.reason}"
+        raise ConfigError(display, 0, "", reason) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -581,8 +598,19 @@ def load_config(path: str | Path) -> Config:
     return _parse(text, data, path, display)
 
 
+def _check_lines(text: str, display: str) -> None:
+    """Refuse a line over MAX_LINE_CHARS before the parser sees it (see the module docstring)."""
+    if len(text) <= MAX_LINE_CHARS:
+        return
+    for number, line in enumerate(text.split("\n"), 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise ConfigError(display, number, "", f"the line is {len(line):,} characters long, over the limit of "
+                                                   f"{MAX_LINE_CHARS:,}")
+
+
 def _parse(text: str, data: bytes, path: Path, display: str) -> Config:
     if len(data) > MAX_FILE_BYTES:
         raise ConfigError(display, 0, "", f"the file is larger than the limit of {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+    _check_lines(text, display)
     tree = _load_yaml(text, display)
     return _Validator(display, path).config(tree, hashlib.sha256(data).hexdigest())

@@ -26,6 +26,11 @@ import dns.name
 from .causes import Group, notable_groups, printable
 from .dnslayer.zonelines import record_lines
 
+#: The record types each area judges (the others it reads are context: an MX set, a host's addresses).
+JUDGED_TYPES: dict[str, tuple[str, ...]] = {
+    "ns": ("NS",), "mx": ("MX",), "ptr": ("PTR",), "spf": ("TXT",), "dmarc": ("TXT",), "dkim": ("TXT",),
+    "bimi": ("TXT",), "mta-sts": ("TXT",), "tlsrpt": ("TXT",), "dane": ("TLSA",), "dnssec": ("DNSKEY", "DS"),
+}
 _CHANGED_LINE = re.compile(r"(?P<file>.+?):(?P<line>\d+): ")
 
 
@@ -70,20 +75,20 @@ class Locator:
     def _evidence_line(self, record: dict) -> tuple[str, int] | None:
         if self.zones is None:
             return None
-        apexes = []
-        # the last record read: a check reads the facts it shares with others first (a domain's MX set,
-        # say) and the record it judges last (the _dmarc TXT record, an exchange's addresses)
-        for index in reversed(record.get("evidence", ())):
-            answer = self.answers[index] if isinstance(index, int) else index
-            if not str(answer.get("server", "")).startswith("zone:"):
-                continue
-            for rr in answer.get("records", ()):
-                found = self._line(rr["name"], rr["type"], rr["data"])
-                if found:
-                    return found
-            apexes.append(answer["name"])
-        for name in apexes:  # a record the check looked for and did not find: the zone's SOA
-            found = self._soa_line(name)
+        answers = [self.answers[i] if isinstance(i, int) else i for i in record.get("evidence", ())]
+        answers = [a for a in answers if str(a.get("server", "")).startswith("zone:")]
+        # the record a check judges is of its area's type (the _dmarc TXT record, not the MX set the tree walk
+        # asked first to learn whether the domain exists); failing that, the first record it read
+        judged = JUDGED_TYPES.get(str(record.get("check", "")).split(".", 1)[0], ())
+        for wanted in (judged, None):
+            for answer in answers:
+                for rr in answer.get("records", ()):
+                    if wanted is None or rr["type"] in wanted:
+                        found = self._line(rr["name"], rr["type"], rr["data"])
+                        if found:
+                            return found
+        for answer in answers:  # a record the check looked for and did not find: the zone's SOA
+            found = self._soa_line(answer["name"])
             if found:
                 return found
         return None

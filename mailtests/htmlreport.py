@@ -15,11 +15,11 @@ worker's process only) is the fallback.
 from __future__ import annotations
 
 import os
-from html import escape
 from pathlib import Path
 
 import pytest
 
+from .escaping import html as escape
 from .render import record_html, reference_html, verdict_html
 from .runkeys import QUIET_ABOVE as LARGE_RUN
 from .runkeys import RECORD_PROPERTY, RUN_KEY

@@ -19,6 +19,7 @@ import pytest
 
 from . import ComplianceWarning
 from .catalog import AREAS, BY_TEST_NAME
+from .escaping import terminal
 from .options import add_command_line_options, check_path_options
 from .result import Outcome, Result
 from .runkeys import QUIET_ABOVE, RECORD_PROPERTY, RUN_KEY
@@ -54,7 +55,7 @@ class Run:
             try:
                 self.settings = Settings.from_pytest(self.config)
             except SettingsError as exc:
-                raise pytest.UsageError(str(exc)) from None
+                raise pytest.UsageError(terminal(str(exc))) from None
         return self.settings
 
     def get_engine(self) -> Engine:
@@ -62,7 +63,7 @@ class Run:
             try:
                 self.engine = Engine(self.get_settings())
             except SettingsError as exc:
-                raise pytest.UsageError(str(exc)) from None
+                raise pytest.UsageError(terminal(str(exc))) from None
         return self.engine
 
 
@@ -281,7 +282,7 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj) -> li
         try:
             subjects = [str(s) for s in settings.resolver_servers()]
         except SettingsError as exc:
-            raise pytest.UsageError(str(exc)) from None
+            raise pytest.UsageError(terminal(str(exc))) from None
     else:
         subjects = [entry.name for entry in settings.domains]
     return [CheckItem.from_parent(collector, name=f"{name}[{subject}]", function=obj, subject=subject,
@@ -299,7 +300,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         message, results = dead
         if run.get_settings().runs_per_run_checks:  # a shard other than 1 leaves resolver health to shard 1
             run.records.extend(r.to_dict() for r in results)
-        pytest.exit(f"resolver.reachable: {message}", returncode=pytest.ExitCode.INTERRUPTED)
+        pytest.exit(terminal(f"resolver.reachable: {message}"), returncode=pytest.ExitCode.INTERRUPTED)
     mode = session.config.getoption("warmup")
     if mode != "off":
         share = worker_index(session.config)
@@ -497,7 +498,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         if github.enabled():  # GitHub Actions: annotations on the lines that cause them, and the job summary
             github.report(terminalreporter, run.document, run.engine, run.settings)
     if run.warmup_failure:
-        terminalreporter.write_line(f"warm-up: {run.warmup_failure}; the tests computed their results themselves",
+        terminalreporter.write_line(terminal(f"warm-up: {run.warmup_failure}; the tests computed their results "
+                                             "themselves"),
                                     yellow=True)
     if run.html_pointer is not None:
         terminalreporter.write_line(

@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Hashable, Iterable
-from html import escape
 from operator import itemgetter
 
 from .catalog import rfc_url
+from .escaping import html as escape
 
 #: Outcomes from worst to best; an area's or a domain's verdict is its worst result's.
 OUTCOMES: tuple[str, ...] = ("error", "fail", "warn", "pass", "skip")

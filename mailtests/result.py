@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 
 from .catalog import CHECKS, Severity
 from .dnslayer.answer import Answer
+from .escaping import terminal
+
+#: The longest message a result keeps (lists in messages are cut well before: checks.common.listing);
+#: the evidence and details keep the whole data.
+MAX_MESSAGE = 4000
 
 
 class Outcome(str, enum.Enum):
@@ -66,6 +71,13 @@ class Result:
     details: dict = field(default_factory=dict)
     change: str | None = None  # with --compare-live: regression, fixed, still failing, unchanged
     live: Result | None = None  # with --compare-live: the same check against live DNS
+
+    def __post_init__(self) -> None:
+        # every output prints the message: no control character from DNS or a library reaches any (escaping.py)
+        message = terminal(self.message)
+        if len(message) > MAX_MESSAGE:
+            message = f"{message[:MAX_MESSAGE]}... ({len(message) - MAX_MESSAGE} more characters: see the details)"
+        self.message = message
 
     def __repr__(self) -> str:  # short: pytest prints it under a failed assertion
         return f"<{self.check} [{self.domain}]: {self.outcome.value}>"

@@ -17,6 +17,7 @@ from .dnslayer.resolver import Server, WireSource, ask
 from .dnslayer.zonelines import record_lines
 from .forked import ForkedWarmUp
 from .forked import available as forked_available
+from .inputs import InputError, exists
 from .result import FIXED, REGRESSION, Outcome, Result, change_between
 
 #: Checks that ask the name servers themselves: zone files cannot answer them (they run live in a comparison).
@@ -122,9 +123,13 @@ class Settings:
         config = _named_config(pyconfig)
         if config is None:
             path = Path(pyconfig.getoption("domains") or "domains.yaml")
-            if not path.is_absolute() and not path.exists():
-                path = cwd / path
-            if not pyconfig.getoption("domains") and not path.exists():
+            try:
+                if not path.is_absolute() and not exists(path):
+                    path = cwd / path
+                missing = not exists(path)
+            except InputError as exc:  # too long, NUL: refused here, never read
+                raise SettingsError(f"--domains {path}: cannot read: {exc}") from None
+            if not pyconfig.getoption("domains") and missing:
                 raise SettingsError(f"no domains to audit: {display_path(path)} does not exist; name domains "
                                     "(`mailtests example.com`, `--domain NAME`) or a file (--domains=PATH)")
             try:
@@ -142,7 +147,11 @@ class Settings:
             resolvers = [Server(r.address, r.port) for r in config.resolvers]
         zones = [cwd / z for z in pyconfig.getoption("zones") or []] or list(config.zones)
         for z in zones:
-            if not z.exists():
+            try:
+                found = exists(z)
+            except InputError as exc:
+                raise SettingsError(f"--zones {z}: {exc}") from None
+            if not found:
                 raise SettingsError(f"--zones {z}: no such file or folder")
         timeout = pyconfig.getoption("dns_timeout") or config.timeout
         if not 0 < timeout <= 60:
@@ -151,8 +160,9 @@ class Settings:
         config = with_selectors(config, pyconfig.getoption("dkim_selector", None))
         config = _with_trust_anchor(config, pyconfig.getoption("trust_anchor"), cwd)
         offline = bool(pyconfig.getoption("offline")) or config.offline
-        if offline and not zones:
-            raise SettingsError("--offline asks only zone files: give --zones PATH (or `zones:` in the domains file)")
+        if offline and not zones:  # the file and the command line are one configuration: either may give the zones
+            where = "--offline" if pyconfig.getoption("offline") else f"{config.path}: offline: true"
+            raise SettingsError(f"{where} asks only zone files: give --zones PATH (or `zones:` in the domains file)")
         compare_live = bool(pyconfig.getoption("compare_live"))
         fail_on = pyconfig.getoption("fail_on")
         if compare_live and (offline or not zones):

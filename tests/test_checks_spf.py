@@ -141,7 +141,7 @@ def test_syntax_error_in_an_included_record():
 
 def test_valid_grammar_corner_cases():
     record = parse("v=spf1 ?a:%{ir}.%{v}._spf.%{d2} mx:%%%_/.example.com/27//64 exists:%{l1r+-}.%{d} "
-                   "ip6:::ffff:192.0.2.1/128 ptr:example.com. ~all moo=%{c}bar exp=explain.%{d}")
+                   "ip6:::ffff:192.0.2.1/128 ptr:example.com. ~all moo=%{d}bar exp=explain.%{d}")
     assert record.valid, record.errors
     assert [t.name for t in record.lookup_terms()] == ["a", "mx", "exists", "ptr"]
     mx = record.terms[1]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import dns.name
 import dns.rdatatype
 
-from ..dnslayer.answer import MAX_CNAME_CHAIN, Answer
+from ..dnslayer.answer import MAX_CNAME_CHAIN, Answer, chain_trouble
 from ..result import DnsFailure
 from .context import Context
 
@@ -88,18 +88,21 @@ def display(name: dns.name.Name | str) -> str:
 
 
 def names(hosts) -> str:
-    """A short list of names for a message."""
-    return ", ".join(display(h) for h in hosts)
+    """A short list of names for a message: at most MAX_LISTED, then how many more (:func:`listing`)."""
+    return listing(hosts)
 
 
 #: Names listed in one message at most; the rest are counted (a domain may publish hundreds of records).
 MAX_LISTED = 10
 
 
-def listing(items: Iterable[object], limit: int = MAX_LISTED) -> str:
-    """A readable list for a message: names as text, at most ``limit`` of them, then how many more."""
+def listing(items: Iterable[object], limit: int = MAX_LISTED, sep: str = ", ") -> str:
+    """A readable list for a message: names as text, at most ``limit`` of them, then how many more.
+
+    Every list that reaches a message goes through here (a domain may publish a thousand NS records);
+    the finding's details keep the whole list."""
     texts = [display(i) if isinstance(i, dns.name.Name) else str(i) for i in items]
-    shown = ", ".join(texts[:limit])
+    shown = sep.join(texts[:limit])
     return shown + (f" and {len(texts) - limit} more" if len(texts) > limit else "")
 
 
@@ -122,11 +125,8 @@ def is_loop(chain: list[dns.name.Name]) -> bool:
 
 
 def loop_text(chain: list[dns.name.Name]) -> str:
-    """``a -> b -> a``, shortened in the middle for a long chain."""
-    names = [display(n) for n in chain]
-    if len(names) > 5:
-        names = [*names[:2], "...", *names[-2:]]
-    return " -> ".join(names)
+    """What is wrong with a CNAME chain that ends nowhere: a loop, or a chain longer than is followed."""
+    return chain_trouble(chain)
 
 
 def lookup_or_loop(ctx: Context, name: dns.name.Name | str, rdtype: str) -> tuple[Answer, list[dns.name.Name]]:

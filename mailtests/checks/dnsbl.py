@@ -25,7 +25,7 @@ from ..dnslayer.answer import Answer
 from ..dnslayer.layer import OFFLINE
 from ..result import Finding, failed, passed, skipped
 from . import check
-from .common import IPAddress, sending_ips
+from .common import IPAddress, listing, sending_ips
 from .context import Context
 
 IPV4_LISTED, IPV4_UNLISTED = ipaddress.ip_address("127.0.0.2"), ipaddress.ip_address("127.0.0.1")
@@ -229,7 +229,7 @@ def _screen(ctx: Context, kind: str, subjects: list, who: str) -> Finding:
     v6 = [str(s) for s in subjects if isinstance(s, ipaddress.IPv6Address)]
     v4_only = [h.bl.zone for h in healths if h.trusted and not h.ipv6]
     if v6 and v4_only:
-        notes.append(f"{', '.join(v6)} not asked of {', '.join(v4_only)}: no IPv6 entries there (RFC 5782 §2.4)")
+        notes.append(f"{listing(v6)} not asked of {', '.join(v4_only)}: no IPv6 entries there (RFC 5782 §2.4)")
     for health in (h for h in healths if h.trusted):
         bl = health.bl
         for subject in subjects:
@@ -282,7 +282,7 @@ def dnsbl_not_listed(ctx: Context) -> Finding:
         return skipped(f"no sending IPs known for {ctx.domain}: none are listed in the domains file "
                        "and no MX host address was found", sending_ips_source=how)
     ips = [(ip.ipv4_mapped or ip) if isinstance(ip, ipaddress.IPv6Address) else ip for ip in ips]
-    finding = _screen(ctx, "ip", ips, f"sending IPs of {ctx.domain} ({', '.join(map(str, ips))}; {how})")
+    finding = _screen(ctx, "ip", ips, f"sending IPs of {ctx.domain} ({listing(ips)}; {how})")
     finding.details["sending_ips"] = [str(ip) for ip in ips]
     finding.details["sending_ips_source"] = how
     return finding

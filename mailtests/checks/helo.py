@@ -233,7 +233,7 @@ def forward(ctx: Context, name: str) -> Forward:
             return Forward([], "outside the zone files and live lookups are off", offline=True)
         answer, loop = lookup_or_loop(ctx, qname, rdtype)
         if loop:
-            return Forward([], f"a CNAME loop: {loop_text(loop)}")
+            return Forward([], loop_text(loop))
         if answer.nxdomain:
             return Forward([], "NXDOMAIN: the name does not exist")
         found.extend(ipaddress.ip_address(t) for t in answer.texts())

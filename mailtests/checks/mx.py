@@ -49,7 +49,7 @@ def mx_present(ctx: Context) -> Finding:
     """
     answer, loop = lookup_or_loop(ctx, ctx.name, "MX")
     if loop:
-        return failed(f"{ctx.domain} is a CNAME loop ({loop_text(loop)}): no mail can be delivered to it. Remove "
+        return failed(f"{ctx.domain} is {loop_text(loop)}: no mail can be delivered to it. Remove "
                       "the CNAME records and publish MX records at the name")
     if answer.nxdomain:
         return failed(f"{ctx.domain} does not exist (NXDOMAIN): no mail can be delivered to it")
@@ -159,7 +159,7 @@ def mx_not_alias(ctx: Context) -> Finding:
     for host in hosts:
         answer, loop = lookup_or_loop(ctx, host, "A")
         if loop:
-            aliases.append(f"{display(host)} (a CNAME loop: {loop_text(loop)})")
+            aliases.append(f"{display(host)} ({loop_text(loop)})")
         elif answer.is_alias:
             aliases.append(f"{display(host)} (CNAME to {display(answer.cname_chain()[1])})")
     if aliases:
@@ -182,7 +182,7 @@ def mx_resolve(ctx: Context) -> Finding:
         ips, loop = host_addresses(ctx, host)
         found[host.to_text()] = [str(ip) for ip in ips]
         if loop:
-            missing.append(f"{display(host)} (a CNAME loop: {loop_text(loop)})")
+            missing.append(f"{display(host)} ({loop_text(loop)})")
         elif not ips:
             hint = " (an IP address written as a name: mx.hostname)" if ip_written_as_name(host, ctx.name) else ""
             missing.append(display(host) + hint)

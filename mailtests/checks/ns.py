@@ -17,7 +17,7 @@ import dns.name
 from ..dnslayer.answer import TIMEOUT, Answer
 from ..result import DnsFailure, Finding, failed, passed, skipped
 from . import check
-from .common import addresses, display, names
+from .common import addresses, display, listing, loop_text, names
 from .context import Context
 
 #: Parent-zone servers asked for the delegation before the check gives up (each asked once).
@@ -94,7 +94,7 @@ def ns_resolve(ctx: Context) -> Finding:
     for host in hosts:
         a = ctx.lookup(host, "A")
         if a.cname_loop:
-            problems.append(f"{display(host)} is a CNAME loop")
+            problems.append(f"{display(host)} is {loop_text(a.cname_chain())}")
             continue
         if a.is_alias:
             problems.append(f"{display(host)} is an alias (CNAME to {display(a.final_name)})")
@@ -106,13 +106,13 @@ def ns_resolve(ctx: Context) -> Finding:
             problems.append(f"{display(host)} has no A or AAAA record")
     if problems:
         return failed(
-            f"name server(s) of {ctx.domain} that cannot be used: {'; '.join(problems)}. Each NS record must name "
-            "a host with its own A or AAAA record, never an alias (RFC 2181 §10.3): publish the address, or name "
+            f"name server(s) of {ctx.domain} that cannot be used: {listing(problems, sep='; ')}. Each NS record must "
+            "name a host with its own A or AAAA record, never an alias (RFC 2181 §10.3): publish the address, or name "
             "the canonical host (the CNAME's target) in the NS record",
             problems=problems, addresses=found,
         )
     return passed(f"every name server of {ctx.domain} has an address: "
-                  + "; ".join(f"{h} {', '.join(ips)}" for h, ips in found.items()), addresses=found)
+                  + listing((f"{h} {listing(ips)}" for h, ips in found.items()), sep="; "), addresses=found)
 
 
 # -- asking each name server directly -------------------------------------------------------------
@@ -195,7 +195,7 @@ def _not_asked(unaddressed: list[dns.name.Name], unreachable: list[Probe]) -> st
         notes.append(f" Not asked (no address; ns.resolve reports it): {names(unaddressed)}.")
     if unreachable:
         notes.append(f" Not reachable from this host ({unreachable[0].answer.error}): "
-                     f"{', '.join(p.label() for p in unreachable)}.")
+                     f"{listing(p.label() for p in unreachable)}.")
     return "".join(notes)
 
 
@@ -218,7 +218,7 @@ def ns_authoritative(ctx: Context) -> Finding:
     notes = _not_asked(unaddressed, unreachable)
     lame = [p for p in asked if p.problem is not None]
     if lame:
-        what = "; ".join(f"{p.label()} {p.problem}" for p in lame)
+        what = listing((f"{p.label()} {p.problem}" for p in lame), sep="; ")
         return failed(
             f"lame delegation of {ctx.domain}: asked directly for `{ctx.domain} SOA`, {what}. Every name server "
             "listed for the zone must serve it authoritatively: load the zone on that server (e.g. as a secondary) "
@@ -226,7 +226,7 @@ def ns_authoritative(ctx: Context) -> Finding:
             servers=servers,
         )
     return passed(f"every name server address of {ctx.domain} answers its SOA authoritatively: "
-                  f"{', '.join(p.label() for p in asked)}.{notes}", servers=servers)
+                  f"{listing(p.label() for p in asked)}.{notes}", servers=servers)
 
 
 def _serial_newer(a: int, b: int) -> bool:
@@ -252,16 +252,16 @@ def ns_serial_consistent(ctx: Context) -> Finding:
                        "reports it), so there is no serial to compare")
     serials = {p.label(): p.serial for p in probes if p.serial is not None}
     left_out = [p.label() for p in probes if p.serial is None]
-    note = f" Not compared (no authoritative answer): {', '.join(left_out)}." if left_out else ""
+    note = f" Not compared (no authoritative answer): {listing(left_out)}." if left_out else ""
     if len(by_serial) == 1:
         (serial,) = by_serial
         return passed(f"every name server address of {ctx.domain} that answers serves SOA serial {serial}: "
-                      f"{', '.join(serials)}.{note}", serials=serials)
+                      f"{listing(serials)}.{note}", serials=serials)
     order = sorted(by_serial, key=functools.cmp_to_key(lambda a, b: -1 if _serial_newer(a, b) else 1))
-    groups = "; ".join(f"{s} on {', '.join(p.label() for p in by_serial[s])}" for s in order)
+    groups = listing((f"{s} on {listing(p.label() for p in by_serial[s])}" for s in order), sep="; ")
     behind = [p.label() for s in order[1:] for p in by_serial[s]]
     return failed(
-        f"the name servers of {ctx.domain} serve different SOA serials: {groups}. {', '.join(behind)} "
+        f"the name servers of {ctx.domain} serve different SOA serials: {groups}. {listing(behind)} "
         f"{'lags' if len(behind) == 1 else 'lag'} behind serial {order[0]}: check zone transfers from the primary "
         f"(NOTIFY, AXFR/IXFR, the secondary's allow-transfer and masters settings), or the copy loaded on "
         f"each server.{note}",

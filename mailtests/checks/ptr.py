@@ -35,7 +35,7 @@ class Reverse:
 
     def why_missing(self) -> str:
         if self.loop:
-            return f"{self.ip} ({display(self.answer.qname)} is a CNAME loop: {loop_text(self.loop)})"
+            return f"{self.ip} ({display(self.answer.qname)} is {loop_text(self.loop)})"
         what = "NXDOMAIN" if self.answer.nxdomain else "no PTR record"
         return f"{self.ip} ({display(self.answer.qname)}: {what})"
 

@@ -2,8 +2,8 @@
 
 The record is parsed and its whole include/redirect tree walked statically by
 :mod:`mailtests.spf` (every branch, not only the one path a receiver takes for
-one IP); :func:`spf_authorizes_senders` evaluates the sending IPs with pyspf over
-the project's DNS layer. Where a name publishes several SPF records, each one is
+one IP); ``spf.authorizes-senders`` (:mod:`.spf_senders`) evaluates the sending
+IPs with pyspf over the project's DNS layer. Where a name publishes several SPF records, each one is
 judged (spf.single reports that there are several). The walked tree and its
 counts are in each finding's ``details``.
 """
@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import re
 
-import spf as pyspf
-
 from ..catalog import Severity
-from ..dnslayer import spfbridge
 from ..result import DnsFailure, Finding, failed, passed, skipped
 from ..spf import MAX_LOOKUPS, MAX_VOIDS, Node, Term, Tree, is_spf, walk
 from ..spf.record import quoted, short
 from ..spf.tree import CUT, DNS_FAILURE, LOOP
 from . import check
-from .common import sending_ips, spf_records
+from .common import listing, spf_records
 from .context import Context
 
 #: RFC 7208 §3.4: a record up to about 450 octets keeps the answer within 512 octets of UDP.
@@ -163,20 +160,20 @@ def spf_lookup_limit(ctx: Context) -> Finding:
         title, count = _title(ctx, trees, tree), tree.lookups
         counted = f"{count}{' or more' if tree.truncated else ''} DNS-querying terms ({_breakdown(tree)})"
         if tree.loops:
-            problems.append(f"{title} loops ({'; '.join(tree.loops)}): evaluating it never ends")
+            problems.append(f"{title} loops ({_listing(tree.loops)}): evaluating it never ends")
         if count > MAX_LOOKUPS:
             problems.append(f"{title} needs {counted} over its include tree, more than {MAX_LOOKUPS}")
         problems.extend(f"{title}: {m}, more than the {MAX_LOOKUPS} an mx may look up" for m in tree.mx_overflows)
         fine.append(f"{title} needs {counted} over its whole include tree")
     if problems:
         return failed(
-            f"{'; '.join(problems)}. Receivers stop with permerror once an evaluation needs more than "
+            f"{_listing(problems)}. Receivers stop with permerror once an evaluation needs more than "
             f"{MAX_LOOKUPS} DNS lookups (RFC 7208 §4.6.4): replace include, a and mx terms with the ip4:/ip6: "
             "ranges they stand for, and drop includes of services no longer in use",
             **_details(trees),
         )
     _raise_if_unknown(trees)
-    return passed(f"{'; '.join(fine)}: at most {MAX_LOOKUPS} are allowed (RFC 7208 §4.6.4)", **_details(trees))
+    return passed(f"{_listing(fine)}: at most {MAX_LOOKUPS} are allowed (RFC 7208 §4.6.4)", **_details(trees))
 
 
 @check("spf.void-lookups")
@@ -203,12 +200,12 @@ def spf_void_lookups(ctx: Context) -> Finding:
             fine.append(f"no lookup in the SPF tree of {title.removeprefix('the SPF record of ')} comes back empty")
     if problems:
         return failed(
-            f"{'; '.join(problems)}. Receivers return permerror after {MAX_VOIDS} lookups that find nothing "
+            f"{_listing(problems)}. Receivers return permerror after {MAX_VOIDS} lookups that find nothing "
             "(RFC 7208 §4.6.4): remove the terms that name hosts or domains which no longer exist",
             **_details(trees),
         )
     _raise_if_unknown(trees, any_failure=True)
-    return passed("; ".join(fine), **_details(trees))
+    return passed(_listing(fine), **_details(trees))
 
 
 @check("spf.includes-valid")
@@ -248,7 +245,7 @@ def spf_includes_valid(ctx: Context) -> Finding:
     if not good:
         return passed(f"the SPF record of {ctx.domain} has no include or redirect to check{unresolved}",
                       **_details(trees))
-    names = ", ".join(dict.fromkeys(good))
+    names = listing(dict.fromkeys(good))
     return passed(f"every include/redirect target in the SPF tree of {ctx.domain} publishes one valid SPF record: "
                   f"{names}{unresolved}", **_details(trees))
 
@@ -323,11 +320,11 @@ def spf_all_policy(ctx: Context) -> Finding:
     advice = ("End the record (or the one it redirects to) with -all, or ~all while you verify that every sender "
               "is listed")
     if fails:
-        return failed(f"{'; '.join(fails + warns)}. {advice}", severity=Severity.FAIL, **_details(trees))
+        return failed(f"{_listing(fails + warns)}. {advice}", severity=Severity.FAIL, **_details(trees))
     if warns:
-        return failed(f"{'; '.join(warns)}. {advice}", **_details(trees))
+        return failed(f"{_listing(warns)}. {advice}", **_details(trees))
     _raise_if_unknown(trees)
-    return passed(f"{'; '.join(fine)}: senders it does not list are rejected or marked (RFC 7208 §5.1)",
+    return passed(f"{_listing(fine)}: senders it does not list are rejected or marked (RFC 7208 §5.1)",
                   **_details(trees))
 
 
@@ -369,48 +366,3 @@ def spf_size(ctx: Context) -> Finding:
         )
     return passed(f"the SPF record of {ctx.domain} is {big} octets, within about {MAX_RECORD_OCTETS} "
                   "(RFC 7208 §3.4)", **details)
-
-
-def _helo(ctx: Context) -> str:
-    """The domain's first HELO name from the domains file; the domain itself if none is listed."""
-    helo = getattr(ctx.entry, "helo", None) or ()
-    if isinstance(helo, str):
-        return helo
-    return str(helo[0]) if helo else ctx.domain
-
-
-@check("spf.authorizes-senders")
-def spf_authorizes_senders(ctx: Context) -> Finding:
-    """RFC 7208 §2.6, §4: every sending IP evaluates to ``pass`` for ``postmaster@<domain>`` (pyspf, this DNS)."""
-    if not spf_records(ctx, ctx.domain):
-        return skipped(f"{ctx.domain} publishes no SPF record (spf.present reports it)")
-    ips, source = sending_ips(ctx)
-    if not ips:
-        return skipped(f"no sending IPs are known for {ctx.domain}: none listed in the domains file and no "
-                       "MX host with an address (list them under sending_ips)")
-    helo, rows = _helo(ctx), []
-    with spfbridge.answering_with(ctx.dns):
-        for ip in ips:
-            q = pyspf.query(i=str(ip), s=f"postmaster@{ctx.domain}", h=helo)
-            result, _code, explanation = q.check()
-            rows.append({"ip": str(ip), "result": result, "explanation": explanation,
-                         "mechanism": q.mechanism if result == "pass" else None})
-            q.perm_error = None  # pyspf keeps the PermError, whose traceback holds q: a cycle only the GC frees
-    details = {"helo": helo, "sending_ips": [str(ip) for ip in ips], "sending_ips_source": source, "results": rows}
-    bad = [r for r in rows if r["result"] != "pass"]
-    if bad and all(r["result"] == "temperror" for r in bad):
-        failure = next((a for a in reversed(getattr(ctx.dns, "answers", [])) if not a.ok), None)
-        if failure is not None:
-            raise DnsFailure(failure)
-    if bad:
-        listed = [f"{r['ip']} -> {r['result']} ({r['explanation']})" for r in bad]
-        add = " ".join(f"{'ip6' if ':' in r['ip'] else 'ip4'}:{r['ip']}" for r in bad)
-        return failed(
-            f"{len(bad)} of {len(rows)} sending IP(s) of {ctx.domain} ({source}) do not get SPF pass with "
-            f"HELO {helo}: {_listing(listed)}. Receivers treat their mail as unauthorised: fix the errors "
-            f"named, and authorise each host (for example '{add}' before the final all)",
-            **details,
-        )
-    shown = [f"{r['ip']} (matched {r['mechanism']})" for r in rows]
-    return passed(f"every sending IP of {ctx.domain} ({source}) gets SPF pass with HELO {helo}: {_listing(shown)}",
-                  **details)

@@ -19,6 +19,23 @@ import dns.rdatatype
 #: asks resolvers to detect loops; BIND and Unbound stop at a similar depth).
 MAX_CNAME_CHAIN = 16
 
+
+def chain_trouble(chain: list[dns.name.Name] | tuple[dns.name.Name, ...]) -> str:
+    """What is wrong with a CNAME chain that ends nowhere, shortened in the middle when long.
+
+    ``a CNAME loop: a -> b -> a`` when a name repeats; else the chain was cut after
+    MAX_CNAME_CHAIN steps (RFC 1034 §3.6.2 has resolvers bound the chains they follow):
+    it says so, and how many steps were followed; a long chain is no loop.
+    """
+    names = [n.to_text(omit_final_dot=True) for n in chain]
+    if len(names) > 5:
+        names = [*names[:2], "...", *names[-2:]]
+    path = " -> ".join(names)
+    if len(chain) != len(set(chain)):
+        return f"a CNAME loop: {path}"
+    return (f"a CNAME chain longer than the {len(chain) - 1} steps followed ({path} -> ...): resolvers stop "
+            "following such a chain, so it leads nowhere")
+
 # Rcode texts a check may see; the transport errors are not DNS rcodes but stand
 # in the same place so that a check has one field to test.
 NOERROR = "NOERROR"

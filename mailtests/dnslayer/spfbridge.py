@@ -18,7 +18,7 @@ asked for.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import dns.exception
@@ -30,15 +30,20 @@ _local = threading.local()
 
 
 @contextmanager
-def answering_with(view) -> Iterator[None]:
-    """Within the block, pyspf in this thread asks ``view`` (anything with ``query(name, type)``)."""
+def answering_with(view, rewrite: Callable[[str], str | None] | None = None) -> Iterator[None]:
+    """Within the block, pyspf in this thread asks ``view`` (anything with ``query(name, type)``).
+
+    ``rewrite`` maps the text of each TXT record pyspf gets to the text it should see instead
+    (None: leave the record out): how the RFC's reading of a record is evaluated
+    (:mod:`mailtests.spf.deviations`).
+    """
     spf.DNSLookup = lookup
-    previous = getattr(_local, "view", None)
-    _local.view = view
+    previous = getattr(_local, "view", None), getattr(_local, "rewrite", None)
+    _local.view, _local.rewrite = view, rewrite
     try:
         yield
     finally:
-        _local.view = previous
+        _local.view, _local.rewrite = previous
 
 
 def _name(name: dns.name.Name) -> str:
@@ -74,4 +79,13 @@ def lookup(name: str, qtype: str, strict=True, timeout=None) -> list:
     answer = view.query(qname, qtype)
     if not answer.ok:
         raise spf.TempError(f"DNS {answer.describe()}")
-    return [((name, qtype), _data(qtype, rd)) for rd in answer.rdatas()]
+    found = [((name, qtype), _data(qtype, rd)) for rd in answer.rdatas()]
+    rewrite = getattr(_local, "rewrite", None)
+    if rewrite is None or qtype not in ("TXT", "SPF"):
+        return found
+    kept = []
+    for key, strings in found:
+        text = rewrite(b"".join(strings).decode("utf-8", "replace"))
+        if text is not None:
+            kept.append((key, (text.encode("utf-8"),)))
+    return kept

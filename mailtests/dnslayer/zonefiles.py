@@ -27,7 +27,9 @@ The line numbers are BIND's (the line of the last token read). Known differences
   first (RFC 2181 §5.2 wants them equal; both only warn).
 * TTLs above 2^31-1 load, and answers give them as 0 (RFC 2181 §8); BIND sets them
   to 0 with a warning. dnspython rejects TTLs above 2^32-1, BIND does too.
-* Files must be UTF-8; BIND reads bytes.
+* Files must be UTF-8 (a byte-order mark at the start is skipped); BIND reads bytes.
+* Only regular files are read, within bounds on a zone's bytes, records, RRset size
+  and ``$GENERATE`` ranges (:mod:`.zonebounds`, BIND's limits where BIND has one).
 * ``$INCLUDE`` is recognised only at the start of a line, not inside parentheses.
 * What BIND only warns about is accepted silently: MX/NS targets written as
   addresses, MX/SRV/delegation NS targets that are CNAMEs or lack addresses,
@@ -54,8 +56,10 @@ import dns.transaction
 import dns.zone
 import dns.zonefile
 
+from ..inputs import InputError, is_dir
 from . import octodns_zones
 from .answer import MAX_CNAME_CHAIN, NOERROR, NXDOMAIN, Answer, Record
+from .zonebounds import BoundError, Budget, better_message, decode, read_error
 
 #: Largest TTL kept as written; larger ones count as zero (RFC 2181 §8).
 MAX_TTL = 2**31 - 1
@@ -107,6 +111,10 @@ class _Tokenizer(dns.tokenizer.Tokenizer):
         """The line of the record just read (dnspython's guess: the current line)."""
         return self.line_number
 
+    def bound_line(self) -> int:
+        """The line of the record just added, for a bound it broke: the record's end of line is read by then."""
+        return self.line_number if self.eof else self.line_number - 1
+
     def where_error(self, message: str) -> tuple[int, str]:
         """The line to name for an error raised now, and the message to give."""
         return self.line_number, message
@@ -154,6 +162,9 @@ class _BindTokenizer(_Tokenizer):
         return token
 
     def record_line(self) -> int:
+        return self.token_line
+
+    def bound_line(self) -> int:
         return self.token_line
 
     def where_error(self, message: str) -> tuple[int, str]:
@@ -262,7 +273,9 @@ def load_zone_file(path: Path, origin: dns.name.Name | None = None) -> dns.zone.
 
 
 def _load(path: Path, origin: dns.name.Name | None) -> _Zone:
-    text = _read_text(path, path, 0, "")
+    budget = Budget()
+    text = _read_text(path, path, 0, "", budget)
+    own_bytes = budget.bytes
     if origin is not None:
         if not origin.is_absolute():
             raise ValueError(f"the origin {origin} is not absolute")
@@ -270,10 +283,13 @@ def _load(path: Path, origin: dns.name.Name | None) -> _Zone:
     else:
         apex, source = _apex(path, text)
     try:
-        zone = _ZoneReader(apex, _Tokenizer).read(path, text)
+        zone = _ZoneReader(apex, _Tokenizer, budget).read(path, text)
     except ZoneFileError as plain:
+        if getattr(plain, "final", False):
+            raise  # a bound or an unreadable file: its line is known, and reading again costs as much again
         try:  # again, to name the line BIND names
-            _ZoneReader(apex, _BindTokenizer).read(path, text)
+            budget.bytes, budget.records = own_bytes, 0
+            _ZoneReader(apex, _BindTokenizer, budget).read(path, text)
         except ZoneFileError as error:
             raise error from None
         raise plain
@@ -314,16 +330,22 @@ def _apex(path: Path, text: str) -> tuple[dns.name.Name, str]:
         return apex, "from the file name"
 
 
-def _read_text(path: Path, where: Path, line: int, shown: str) -> str:
-    """The file's text; a failure is reported at ``where:line`` (the ``$INCLUDE`` line for included files)."""
+def _final(error: ZoneFileError) -> ZoneFileError:
+    """Mark an error whose line needs no second reading (see :func:`_load`)."""
+    error.final = True  # type: ignore[attr-defined]
+    return error
+
+
+def _read_text(path: Path, where: Path, line: int, shown: str, budget: Budget | None = None) -> str:
+    """The file's text; a failure is reported at ``where:line`` (the ``$INCLUDE`` line for included files).
+
+    Only regular files, within the zone's byte budget (:mod:`.zonebounds`)."""
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ZoneFileError(where, line, f"{shown}{': ' if shown else ''}file not found") from None
-    except OSError as exc:
-        raise ZoneFileError(where, line, f"{shown}{': ' if shown else ''}{exc.strerror}") from None
+        data = (budget or Budget()).read(path)
+    except InputError as exc:
+        raise _final(ZoneFileError(where, line, read_error(exc, shown))) from None
     try:
-        return data.decode("utf-8")
+        return decode(path, data)
     except UnicodeDecodeError as exc:
         raise ZoneFileError(path, data[: exc.start].count(b"\n") + 1, "not UTF-8 text") from None
 
@@ -331,14 +353,16 @@ def _read_text(path: Path, where: Path, line: int, shown: str) -> str:
 class _ZoneReader:
     """dnspython's master-file reader, with ``$INCLUDE`` done here (RFC 1035 §5.1) relative to the including file."""
 
-    def __init__(self, apex: dns.name.Name, tokenizer: type[_Tokenizer]) -> None:
+    def __init__(self, apex: dns.name.Name, tokenizer: type[_Tokenizer], budget: Budget | None = None) -> None:
         self.zone = dns.zone.Zone(apex, relativize=False)
         self.tokenizer = tokenizer
         self.reader: dns.zonefile.Reader
+        self.budget = budget or Budget()
 
     def read(self, path: Path, text: str) -> dns.zone.Zone:
         with self.zone.writer(replacement=True) as txn:
             txn.check_put_rdataset(_check_singleton)
+            txn.check_put_rdataset(self.budget.check_put)
             self.reader = dns.zonefile.Reader(self.tokenizer("", str(path), 1), _IN, txn, allow_directives=_DIRECTIVES)
             self._read_file(path, text, ())
         return self.zone
@@ -347,6 +371,10 @@ class _ZoneReader:
         lines = text.split("\n")
         start = 0
         for index, line in enumerate(lines):
+            too_many = self.budget.generate_error(line)
+            if too_many:  # before dnspython expands it: the records made so far count
+                self._read_part(path, "\n".join(lines[start:index]) + "\n", start + 1)
+                raise _final(ZoneFileError(path, index + 1, too_many))
             if _INCLUDE.match(line):
                 self._read_part(path, "\n".join(lines[start:index]) + "\n", start + 1)
                 self._include(path, line, index + 1, stack or (path.resolve(),))
@@ -360,16 +388,18 @@ class _ZoneReader:
             reader.read()
         except dns.exception.SyntaxError as exc:  # dnspython prefixes "file:line: "
             message = _CAUGHT.sub("", str(exc).removeprefix(f"{tok.filename}:{tok.line_number}: ")) or "syntax error"
-            raise ZoneFileError(path, *tok.where_error(message)) from None
+            raise ZoneFileError(path, *tok.where_error(better_message(message))) from None
         except dns.zonefile.CNAMEAndOtherData:
             raise ZoneFileError(path, tok.record_line(), f"{reader.last_name}: CNAME and other data") from None
+        except BoundError as exc:
+            raise _final(ZoneFileError(path, tok.bound_line(), str(exc))) from None
         except _DataError as exc:
             raise ZoneFileError(path, tok.record_line(), str(exc)) from None
         except ValueError as exc:  # the transaction refuses an SOA away from the apex
             message = f"SOA record not at top of zone ({reader.last_name})" if "SOA" in str(exc) else str(exc)
             raise ZoneFileError(path, tok.record_line(), message) from None
         except dns.exception.DNSException as exc:
-            raise ZoneFileError(path, *tok.where_error(str(exc))) from None
+            raise ZoneFileError(path, *tok.where_error(better_message(str(exc)))) from None
 
     def _include(self, path: Path, line: str, number: int, stack: tuple[Path, ...]) -> None:
         """``$INCLUDE <file> [<origin>]``: read the file, then restore origin, owner and TTLs."""
@@ -393,7 +423,7 @@ class _ZoneReader:
         included = path.parent / filename
         if included.resolve() in stack or len(stack) > MAX_INCLUDE_DEPTH:
             raise ZoneFileError(path, number, f"{filename}: $INCLUDE loop")
-        text = _read_text(included, path, number, filename)
+        text = _read_text(included, path, number, filename, self.budget)
         saved = [getattr(reader, attr) for attr in _READER_STATE]
         reader.current_origin = origin
         self._read_file(included, text, stack + (included.resolve(),))
@@ -427,7 +457,11 @@ def _zone_files(paths: Iterable[Path]) -> list[Path]:
     """Files as given, and in each folder the files named ``*.zone`` or ``db.*`` (not hidden, not ``*.jnl``)."""
     found: list[Path] = []
     for path in map(Path, paths):
-        if path.is_dir():
+        try:
+            folder = is_dir(path)
+        except InputError as exc:  # a path too long, with a NUL ...: one line, never a traceback
+            raise ZoneFileError(path, 0, exc.reason) from None
+        if folder:
             found.extend(sorted(p for p in path.iterdir() if p.is_file() and _is_zone_file(p.name)))
         else:
             found.append(path)

@@ -159,7 +159,7 @@ def _parse_term(token: str) -> tuple[Term | None, str | None]:
                 return None, f"{name}= needs a domain (§6)"
             error = domain_spec_error(value)
         else:
-            error = macro_string_error(value, exp=True)
+            error = macro_string_error(value)  # §7.2: c, r and t only in exp text, not in other modifiers
         return (None, error) if error else (Term(token, name, modifier=True, value=value), None)
     mech = _MECHANISM.fullmatch(token)
     if not mech:

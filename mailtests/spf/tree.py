@@ -22,7 +22,7 @@ from typing import Protocol
 import dns.exception
 import dns.name
 
-from ..dnslayer.answer import Answer
+from ..dnslayer.answer import Answer, chain_trouble
 from .record import Record, Term, is_spf, parse, quoted, short
 
 MAX_LOOKUPS = 10  # §4.6.4: DNS-querying terms per evaluation
@@ -193,6 +193,9 @@ class _Walker:
             node.voids.append(f"{node.term} ({'NXDOMAIN' if answer.nxdomain else 'no TXT record'})")
         if answer.nxdomain:
             node.kind, node.problem = NXDOMAIN, "does not exist (NXDOMAIN)"
+        elif answer.cname_loop:  # a loop, or a chain longer than is followed: no record is reached
+            trouble = chain_trouble(answer.cname_chain())
+            node.kind, node.problem = NO_RECORD, f"is {trouble}, so no SPF record is reached"
         elif not node.records:
             others = f" (only {len(texts)} other TXT record(s))" if texts else ""
             node.kind, node.problem = NO_RECORD, f"publishes no SPF record{others}"
