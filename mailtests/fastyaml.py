@@ -113,6 +113,8 @@ def _plain(value: str) -> Any:
 
 def load(text: str, max_values: int, max_depth: int) -> Any:
     """The document's tree (None for an empty one). Raises Fallback, Refused or ``yaml.YAMLError``."""
+    if not getattr(yaml, "__with_libyaml__", False):  # PyYAML built without libyaml: ruamel is as fast
+        raise Fallback
     stack: list[Any] = []  # open mappings and lists
     keys: list[Any] = []  # per open mapping: the key waiting for its value (a sentinel while a key is awaited)
     root: Any = None
