@@ -22,7 +22,7 @@ import re
 from typing import Any
 
 import yaml
-from yaml.events import (
+from yaml.events import (  # noqa: I001
     AliasEvent,
     DocumentStartEvent,
     MappingEndEvent,
@@ -38,6 +38,7 @@ RUAMEL_ERRORS_UP_TO = 1024 * 1024
 _NULL = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
+_WORDS = _NULL | _TRUE | _FALSE
 _INT = re.compile(r"0|[1-9][0-9]*")
 _FLOAT = re.compile(r"(?:0|[1-9][0-9]*)\.[0-9]+")
 #: Plain scalars starting with a digit that are strings to ruamel: IPv4 addresses (two dots or more), anything with
@@ -116,58 +117,74 @@ def load(text: str, max_values: int, max_depth: int) -> Any:
     if not getattr(yaml, "__with_libyaml__", False):  # PyYAML built without libyaml: ruamel is as fast
         raise Fallback
     stack: list[Any] = []  # open mappings and lists
-    keys: list[Any] = []  # per open mapping: the key waiting for its value (a sentinel while a key is awaited)
+    keys: list[Any] = []  # per open mapping: the key waiting for its value (_AWAITING while a key is awaited)
     root: Any = None
     documents = 0
     values = 0
     awaiting = _AWAITING
-    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
-        kind = type(event)
-        if kind is ScalarEvent or kind is MappingStartEvent or kind is SequenceStartEvent:
-            if event.anchor is not None or event.tag is not None:
-                raise Fallback
-            values += 1
-            mark = event.start_mark
-            if values > max_values:
-                raise Refused(f"too many values (more than {max_values})", mark.line)
+    words = _WORDS
+    parser = yaml.CSafeLoader(text)
+    try:
+        get = parser.get_event
+        while (event := get()) is not None:
+            kind = event.__class__
             if kind is ScalarEvent:
-                node: Any = _plain(event.value) if not event.style else event.value  # libyaml: "" is plain
-            else:
+                value = event.value
+                if event.style:
+                    node: Any = value
+                elif value[:1].isalpha() and value not in words:  # a name: the common case, typed at once
+                    node = value
+                else:
+                    node = _plain(value)
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
                 if len(stack) >= max_depth:
-                    raise Refused(f"nested too deep (more than {max_depth} levels)", mark.line)
+                    raise Refused(f"nested too deep (more than {max_depth} levels)", event.start_mark.line)
                 node = Mapping() if kind is MappingStartEvent else Sequence()
+                mark = event.start_mark
                 node.lc = LineCol(mark.line, mark.column)
                 if kind is MappingStartEvent:
                     node.lc._at = {}
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                stack.pop()
+                keys.pop()
+                continue
+            elif kind is AliasEvent:
+                raise Fallback
+            else:
+                if kind is DocumentStartEvent:
+                    documents += 1
+                    if documents > 1:
+                        raise Fallback
+                continue
+            if event.anchor is not None or event.tag is not None:
+                raise Fallback
+            values += 1
+            if values > max_values:
+                raise Refused(f"too many values (more than {max_values})", event.start_mark.line)
             if stack:
                 parent = stack[-1]
-                if type(parent) is Mapping:
+                if parent.__class__ is Mapping:
                     key = keys[-1]
                     if key is awaiting:
                         if kind is not ScalarEvent or node in parent:  # a complex or duplicate key: ruamel's words
                             raise Fallback
                         keys[-1] = node
+                        mark = event.start_mark
                         parent.lc._at[node] = (mark.line, mark.column)
                     else:
                         parent[key] = node
                         keys[-1] = awaiting
                 else:
                     parent.append(node)
+                    mark = event.start_mark
                     parent.lc._at.append((mark.line, mark.column))
             else:
                 root = node
             if kind is not ScalarEvent:
                 stack.append(node)
                 keys.append(awaiting)
-        elif kind is MappingEndEvent or kind is SequenceEndEvent:
-            stack.pop()
-            keys.pop()
-        elif kind is AliasEvent:
-            raise Fallback
-        elif kind is DocumentStartEvent:
-            documents += 1
-            if documents > 1:
-                raise Fallback
+    finally:
+        parser.dispose()
     return root
 
 
