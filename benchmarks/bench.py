@@ -359,6 +359,10 @@ class Bench:
                 proxy.wait()
             lab.stop()
         self.reports()
+        import scale
+
+        args = self.args
+        scale.files_and_shards(self, args.files_count, args.merge_shards, args.merge_domains)
 
     def measure_all(self, lab: BenchLab, domains: Path, one: Path, world) -> subprocess.Popen | None:
         n, args = self.n, self.args
@@ -370,6 +374,10 @@ class Bench:
         main, document, m = self.suite("suite, N domains", domains, per=n, reports="main", phases=True)
         self.main_dir = self.work / "main"
         self.main_targets(main)
+        if args.sharded:
+            import scale
+
+            scale.sharded_run(self, domains, args.sharded, document)
         xd, xdoc, _ = self.suite("suite, N domains, -n 2", domains, "-n", "2", per=n, reports="xdist")
         same = bool(document and xdoc and comparable(document) == comparable(xdoc))
         xd.note += "; results identical to the single-process run" if same else "; RESULTS DIFFER"
@@ -445,6 +453,10 @@ class Bench:
         main, document, _ = self.suite("suite, N domains", domains, per=n, reports="main", phases=True)
         self.main_dir = self.work / "main"
         self.main_targets(main)
+        if self.args.sharded:
+            import scale
+
+            scale.sharded_run(self, domains, self.args.sharded, document)
         questions = unique_questions(document) if document else set()
         sent = (document or {}).get("run", {}).get("dns_questions", {}).get("sent")
         self.target("each (name, type) asked once: sent == unique questions", sent == len(questions),
@@ -578,6 +590,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only-main", action="store_true", help="only the N-domain runs (cold, then warm) and "
                         "the 1-domain run, "
                         "report sizes and Chromium on audit.html (for --domains-count 10000)")
+    parser.add_argument("--files-count", type=int, default=100_000,
+                        help="domains in the generated files whose loading and --shard 1/100 collection are measured")
+    parser.add_argument("--merge-shards", type=int, default=100, help="generated shards the merge is measured on")
+    parser.add_argument("--merge-domains", type=int, default=200, help="domains per generated shard (about 14 KB each)")
+    parser.add_argument("--sharded", type=int, default=0, metavar="K",
+                        help="also run the N domains as K shards (--shard k/K) one after the other and merge them "
+                             "(the big run: --domains-count 10000 --only-main --sharded 10)")
     parser.add_argument("--work", type=Path, help="keep everything here (default: a temporary folder)")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     args = parser.parse_args(argv)
@@ -585,6 +604,8 @@ def main(argv: list[str] | None = None) -> int:
         args.domains_count = 20 if args.domains_count == 1000 else args.domains_count
         args.checkdmarc_sample, args.checkdmarc_latency_sample, args.no_profile = 10, 5, True
         args.browser_timeout = min(args.browser_timeout, 60)
+        args.files_count, args.merge_shards, args.merge_domains = 5000, 10, 20
+        args.sharded = args.sharded or 2
     if os.geteuid() != 0:
         print("benchmarks/run needs root: the DNS lab adds loopback addresses and binds port 53", file=sys.stderr)
         return 2
@@ -596,7 +617,10 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(args, work)
     bench.run()  # the lab starts in a private network namespace: other labs on this host are not disturbed
     names = [r.name for r in bench.rows]
+    import scale
+
     missing = [] if args.only_main else [r for r in ROWS if r not in names]
+    missing += [r for r in scale.ROWS if not any(n.startswith(r) for n in names)]
     assert not missing, f"rows not printed: {missing}"
     text = [f"## {bench.n:,} domains\n", f"Machine: {machine()}\n",
             f"Memory of all processes: {MEMORY_METHODS[memory.method()]}\n", table(bench.rows), "", "Targets:", ""]
