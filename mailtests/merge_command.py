@@ -27,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="merge in bounded memory, one record at a time (the default when the shards are larger "
                              "than 64 MB together): an answer two shards hold is written twice, and audit.html only "
                              "up to 200,000 results")
+    parser.add_argument("--results-only", action="store_true",
+                        help="write results.json only, no audit.html (with --stream: memory bounded however many "
+                             "results)")
     return parser
 
 
@@ -36,7 +39,7 @@ def _streamed(args) -> int:
     from .merge_stream import AUDIT_HTML_UP_TO, merge_streaming
 
     try:
-        header, code = merge_streaming(args.out_dir, args.shards)
+        header, code = merge_streaming(args.out_dir, args.shards, audit_html=not args.results_only)
     except MergeError as exc:
         print(f"mailtests merge: {exc}", file=sys.stderr)
         return 2
@@ -48,6 +51,8 @@ def _streamed(args) -> int:
               "shards' caches")
     if header["audit_html"]:
         print(f"results: {args.out_dir / 'results.json'}, {args.out_dir / 'audit.html'}")
+    elif args.results_only:
+        print(f"results: {args.out_dir / 'results.json'}")
     else:
         print(f"results: {args.out_dir / 'results.json'} (no audit.html above {AUDIT_HTML_UP_TO:,} results: "
               "a browser would not open it)")
@@ -62,7 +67,8 @@ def main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(list(argv))
     from .merge_stream import STREAM_ABOVE_BYTES
 
-    if args.stream or sum(p.stat().st_size for p in args.shards if p.is_file()) > STREAM_ABOVE_BYTES:
+    large = sum(p.stat().st_size for p in args.shards if p.is_file()) > STREAM_ABOVE_BYTES
+    if args.stream or args.results_only or large:
         return _streamed(args)
     try:
         document, code = merge(args.out_dir, args.shards)

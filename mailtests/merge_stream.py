@@ -183,7 +183,7 @@ def _keyed(shard: _Shard, index: int, offset: int) -> Iterator[tuple[tuple[str, 
         yield key, index, record
 
 
-def merge_streaming(out_dir: Path, shard_paths: list[Path]) -> tuple[dict, int]:
+def merge_streaming(out_dir: Path, shard_paths: list[Path], audit_html: bool = True) -> tuple[dict, int]:
     """Merge the shard files into ``out_dir/results.json`` in bounded memory; return the merged document's
     header (``run``, ``summary``, ``results_count``, ``audit_html``) and the exit code."""
     paths = [Path(p) for p in shard_paths]
@@ -230,7 +230,7 @@ def merge_streaming(out_dir: Path, shard_paths: list[Path]) -> tuple[dict, int]:
         for s in shards:
             s.close()
     header = {"schema_version": SCHEMA_VERSION, "run": run, "summary": counts, "results_count": records,
-              "audit_html": records <= AUDIT_HTML_UP_TO}
+              "audit_html": audit_html and records <= AUDIT_HTML_UP_TO}
     if header["audit_html"]:
         from .audit_html import write_audit_html
 
