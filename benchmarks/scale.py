@@ -57,11 +57,13 @@ def files_and_shards(bench, count: int, merge_shards: int, domains_per_shard: in
         shutil.rmtree(folder, ignore_errors=True)
         paths = write_shards(folder / "in", shards, domains_per_shard)
         size = sum(p.stat().st_size for p in paths)
-        m = measure([python, "-m", "mailtests", "merge", "--stream", "--results-only", str(folder / "out"), *map(str, paths)], work)
+        m = measure([python, "-m", "mailtests", "merge", "--stream", "--results-only", str(folder / "out"),
+                     *map(str, paths)], work)
         peaks[label] = m.tree_mib
         bench.add(Row(f"mailtests merge, {shards} {label} shards", m.wall, m.cpu, m.rss_mib, 0,
                       f"{shards} shards of {domains_per_shard} domains, {size / 1e6:.0f} MB "
-                      f"({size / shards / 1e6:.1f} MB each), --stream --results-only; exit {m.returncode}", tree_mib=m.tree_mib))
+                      f"({size / shards / 1e6:.1f} MB each), --stream --results-only; exit {m.returncode}",
+                      tree_mib=m.tree_mib))
         shutil.rmtree(folder / "in", ignore_errors=True)
     bench.target(f"merge of {merge_shards} shards' results.json in bounded memory (peak within 1.5 x that of "
                  f"{max(2, merge_shards // 10)} shards)", peaks["generated"] < 1.5 * max(peaks["small"], 1),
