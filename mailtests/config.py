@@ -59,6 +59,7 @@ from mailtests.config_schema import first_error, schema
 from mailtests.config_schema import item_line as _item_line
 from mailtests.config_schema import key_line as _key_line
 from mailtests.config_schema import kind as _kind
+from mailtests.domainlist import DomainListError, is_domain_list, parse_domain_list
 from mailtests.inputs import InputError, exists, is_file, read_regular
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -643,9 +644,12 @@ def _parse(text: str, data: bytes, path: Path, display: str) -> Config:
     if len(data) > MAX_FILE_BYTES:
         raise ConfigError(display, 0, "", f"the file is larger than the limit of {MAX_FILE_BYTES // (1024 * 1024)} MiB")
     _check_lines(text, display)
-    from mailtests.domainlist import is_domain_list, parse_domain_list
-
     if is_domain_list(path):  # domains.txt: one domain a line
-        return parse_domain_list(text, data, path, display)
+        try:
+            listed = parse_domain_list(text, normalize_domain)
+        except DomainListError as exc:
+            raise ConfigError(display, exc.line, "", exc.message) from None
+        return Config(path=path, sha256=hashlib.sha256(data).hexdigest(),
+                      domains=tuple(DomainEntry(name, uname, line=n) for name, uname, n in listed))
     tree = _load_yaml(text, display)
     return _Validator(display, path).config(tree, hashlib.sha256(data).hexdigest())

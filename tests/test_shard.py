@@ -5,10 +5,7 @@ Offline runs on the demo's zone files (hosts of example.net as domains): no netw
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,25 +13,10 @@ import pytest
 from mailtests.results import evidence_of
 from mailtests.shard import ShardError, parse_shard, place, worker_of
 from tests.demo import DEMO_ZONES
+from tests.shard_runs import merge_cli, read, suite
 
 COUNT = 24
 NAMES = [f"host{i}.example.net" for i in range(COUNT)]
-
-
-def suite(folder: Path, reports: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "--pyargs", "mailtests", "-o", "addopts=", "-p", "no:cacheprovider",
-         "-p", "no:html", "-q", "--tb=no", "--domains=domains.yaml", f"--reports={reports}", *args],
-        cwd=folder, capture_output=True, text=True, timeout=300)
-
-
-def merge_cli(*args: str | Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mailtests", "merge", *map(str, args)], capture_output=True,
-                          text=True, timeout=120)
-
-
-def read(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def comparable(document: dict) -> list[dict]:
