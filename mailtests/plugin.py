@@ -49,6 +49,7 @@ class Run:
     html_pointer: Path | None = None  # a large run's report.html: a page pointing to audit.html (pytest-html off)
     warmup_failure: str | None = None  # why the warm-up process stopped early (its results were computed here)
     warmed: dict[str, list[str]] = field(default_factory=dict)  # -n N: the domains each xdist worker warmed up
+    bulk: bool = False  # an xdist worker that sends its records all at once at the end (see _send_in_bulk)
 
     def get_settings(self) -> Settings:
         if self.settings is None:
@@ -310,6 +311,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         engine.warm_up(pairs, "threads" if hasattr(session.config, "workerinput") else mode)
     if len(pairs) > QUIET_ABOVE:
         _large(session.config)
+    if hasattr(session.config, "workerinput"):
+        run.bulk = not session.config.pluginmanager.hasplugin("mailtests-html") or run.html_pointer is not None
     # The run's answers and results live until the end: move them out of the collector's way (later full
     # collections, and pytest's gc.collect() at exit, no longer walk them).
     gc.collect()
@@ -404,8 +407,10 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             record = value
         else:
             kept.append((name, value))
-    if record is None or (_current_run is not None and hasattr(_current_run.config, "workerinput")):
-        return  # an xdist worker sends the record on: the controller keeps it
+    if record is None:
+        return
+    if _current_run is not None and hasattr(_current_run.config, "workerinput") and not _current_run.bulk:
+        return  # an xdist worker sends the record on with the report: the controller keeps it
     report.user_properties[:] = kept
     if _current_run is not None:
         _current_run.records.append(record)
@@ -445,6 +450,32 @@ def pytest_testnodedown(node, error) -> None:
             _current_run.dns_stats[k] += stats.get(k, 0)
     if "mailtests_warmed" in output and _current_run:
         _current_run.warmed[str(node.gateway.id)] = list(output["mailtests_warmed"])
+    if "mailtests_records" in output and _current_run:
+        _current_run.records.extend(_unpack(output["mailtests_records"]))
+
+
+def _pack(records: list[dict]) -> str:
+    """A worker's records for the controller, all at once: one JSON text, each DNS answer in it once.
+
+    Sent with each test's report, every record crossed execnet's pure-Python serializer
+    with its answers, answers the checks of a domain share each copied again; the
+    terminal's reports need no record. (Not when pytest-html writes its per-test report:
+    its rows read the records from the reports.)"""
+    import json
+
+    from .results import results_document
+
+    document = results_document({}, records, consume=True)
+    return json.dumps({"answers": document["answers"], "results": document["results"]}, ensure_ascii=False)
+
+
+def _unpack(text: str) -> list[dict]:
+    """The records of :func:`_pack`, their evidence the answers again."""
+    import json
+
+    document = json.loads(text)
+    answers = document["answers"]
+    return [{**r, "evidence": [answers[i] for i in r["evidence"]]} for r in document["results"]]
 
 
 @pytest.hookimpl(tryfirst=True)  # before htmlreport's, which reads run.document, and pytest-html's
@@ -457,6 +488,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if hasattr(session.config, "workerinput"):  # an xdist worker: the controller writes the reports
         session.config.workeroutput["mailtests_dns"] = dict(run.dns_stats)
         session.config.workeroutput["mailtests_warmed"] = run.engine.warmed if run.engine is not None else []
+        if run.bulk:
+            session.config.workeroutput["mailtests_records"] = _pack(run.records)
         return
     if not run.records and run.engine is None:
         return
