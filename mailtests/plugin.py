@@ -24,7 +24,7 @@ from .options import add_command_line_options, check_path_options
 from .result import Outcome, Result
 from .runkeys import QUIET_ABOVE, RECORD_PROPERTY, RUN_KEY
 from .session import Engine, Settings, SettingsError
-from .workers import mine, worker_index
+from .workers import mine, pack_records, unpack_records, worker_index
 
 RESULT_KEY = pytest.StashKey[Result]()
 
@@ -451,31 +451,7 @@ def pytest_testnodedown(node, error) -> None:
     if "mailtests_warmed" in output and _current_run:
         _current_run.warmed[str(node.gateway.id)] = list(output["mailtests_warmed"])
     if "mailtests_records" in output and _current_run:
-        _current_run.records.extend(_unpack(output["mailtests_records"]))
-
-
-def _pack(records: list[dict]) -> str:
-    """A worker's records for the controller, all at once: one JSON text, each DNS answer in it once.
-
-    Sent with each test's report, every record crossed execnet's pure-Python serializer
-    with its answers, answers the checks of a domain share each copied again; the
-    terminal's reports need no record. (Not when pytest-html writes its per-test report:
-    its rows read the records from the reports.)"""
-    import json
-
-    from .results import results_document
-
-    document = results_document({}, records, consume=True)
-    return json.dumps({"answers": document["answers"], "results": document["results"]}, ensure_ascii=False)
-
-
-def _unpack(text: str) -> list[dict]:
-    """The records of :func:`_pack`, their evidence the answers again."""
-    import json
-
-    document = json.loads(text)
-    answers = document["answers"]
-    return [{**r, "evidence": [answers[i] for i in r["evidence"]]} for r in document["results"]]
+        _current_run.records.extend(unpack_records(output["mailtests_records"]))
 
 
 @pytest.hookimpl(tryfirst=True)  # before htmlreport's, which reads run.document, and pytest-html's
@@ -489,7 +465,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.config.workeroutput["mailtests_dns"] = dict(run.dns_stats)
         session.config.workeroutput["mailtests_warmed"] = run.engine.warmed if run.engine is not None else []
         if run.bulk:
-            session.config.workeroutput["mailtests_records"] = _pack(run.records)
+            session.config.workeroutput["mailtests_records"] = pack_records(run.records)
         return
     if not run.records and run.engine is None:
         return

@@ -83,3 +83,27 @@ def make_scheduler(config: pytest.Config, log):
                 self._started.append(node)
 
     return DomainShareScheduling(config, log)
+
+
+def pack_records(records: list[dict]) -> str:
+    """A worker's records for the controller, all at once: one JSON text, each DNS answer in it once.
+
+    Sent with each test's report, every record crossed execnet's pure-Python serializer
+    with its answers, answers the checks of a domain share each copied again; the
+    terminal's reports need no record. (Not when pytest-html writes its per-test report:
+    its rows read the records from the reports.)"""
+    import json
+
+    from .results import results_document
+
+    document = results_document({}, records, consume=True)
+    return json.dumps({"answers": document["answers"], "results": document["results"]}, ensure_ascii=False)
+
+
+def unpack_records(text: str) -> list[dict]:
+    """The records of :func:`pack_records`, their evidence the answers again."""
+    import json
+
+    document = json.loads(text)
+    answers = document["answers"]
+    return [{**r, "evidence": [answers[i] for i in r["evidence"]]} for r in document["results"]]
