@@ -23,7 +23,8 @@ The error format is ``FILE:LINE: [DOMAIN: ][KEY: ]MESSAGE``:
 
 Hostile input is refused rather than parsed: anything but a regular file (a FIFO,
 ``/dev/zero``: :mod:`mailtests.inputs`), files over :data:`MAX_FILE_BYTES`, lines over
-:data:`MAX_LINE_CHARS`, more than :data:`MAX_YAML_NODES` values, nesting deeper than
+:data:`MAX_LINE_CHARS`, more than :data:`MAX_YAML_NODES` values (:data:`MAX_RUAMEL_NODES` for YAML
+that only ruamel reads, :mod:`mailtests.fastyaml`), nesting deeper than
 :data:`MAX_YAML_DEPTH`, and any YAML alias (``*name``), which rules out "billion laughs"
 bombs. The bounds are what make parsing time bounded: ruamel.yaml is pure Python (on the
 project's shared 2-core machine, 10 MB of comments took 7 s and 100,000 values 15 s: the
@@ -58,6 +59,7 @@ from mailtests.config_schema import first_error, schema
 from mailtests.config_schema import item_line as _item_line
 from mailtests.config_schema import key_line as _key_line
 from mailtests.config_schema import kind as _kind
+from mailtests.domainlist import DomainListError, is_domain_list, parse_domain_list
 from mailtests.inputs import InputError, exists, is_file, read_regular
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -66,8 +68,11 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 MAX_FILE_BYTES = 10 * 1024 * 1024
 #: Longer lines are refused before parsing: ruamel.yaml is quadratic in a leading comment line (64 KiB: 0.1 s).
 MAX_LINE_CHARS = 64 * 1024
-#: At most this many YAML values (scalars, lists, mappings): at most about 15 s of parsing.
-MAX_YAML_NODES = 100_000
+#: At most this many YAML values (scalars, lists, mappings): 100,000 domains of up to 20 values each, read by
+#: libyaml (mailtests.fastyaml) in about 4 s.
+MAX_YAML_NODES = 2_000_000
+#: At most this many values in a file ruamel.yaml parses (YAML the fast reader leaves to it): about 15 s.
+MAX_RUAMEL_NODES = 100_000
 #: The schema nests 5 deep; anything much deeper is not a domains file.
 MAX_YAML_DEPTH = 16
 _MAX_DIGITS = 100  # a longer number is refused with its line (Python's int() stops at 4,300 digits, lineless)
@@ -186,6 +191,7 @@ class Config:
 # -- values shared with the command line ---------------------------------------------------------
 
 _PORT = re.compile(r"[0-9]{1,5}")
+_PLAIN_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*")
 _LDH_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 _SELECTOR_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 
@@ -235,6 +241,9 @@ def normalize_domain(text: str) -> tuple[str, str]:
     Every label must be a letter-digit-hyphen host name label once encoded.
     Raises ValueError saying what is wrong.
     """
+    plain = len(text) <= 253 and _PLAIN_NAME.fullmatch(text) and "xn--" not in text
+    if plain and not text.rpartition(".")[2].isdigit():
+        return text, text  # lowercase letter-digit-hyphen labels: the mapping below gives them back unchanged
     try:
         name = idna.uts46_remap(text.strip(), std3_rules=False, transitional=False)
     except idna.IDNAError as exc:
@@ -295,8 +304,9 @@ class _GuardedComposer(Composer):
         if isinstance(event, AliasEvent):
             raise _Refused(None, None, f"YAML aliases (*{event.anchor}) are not allowed", event.start_mark)
         self.node_count += 1
-        if self.node_count > MAX_YAML_NODES:
-            raise _Refused(None, None, f"too many values (more than {MAX_YAML_NODES})", event.start_mark)
+        limit = min(MAX_YAML_NODES, MAX_RUAMEL_NODES)
+        if self.node_count > limit:
+            raise _Refused(None, None, f"too many values (more than {limit})", event.start_mark)
         if self.depth >= MAX_YAML_DEPTH:
             raise _Refused(None, None, f"nested too deep (more than {MAX_YAML_DEPTH} levels)", event.start_mark)
         value = getattr(event, "value", None)
@@ -307,6 +317,28 @@ class _GuardedComposer(Composer):
 
 
 def _load_yaml(text: str, display: str) -> Any:
+    """Parse one YAML document: with libyaml where :mod:`mailtests.fastyaml` reads it as ruamel would, else with
+    ruamel's round-trip loader (for line numbers); errors become ConfigError."""
+    import yaml
+
+    from mailtests import fastyaml
+
+    try:
+        return fastyaml.load(text, MAX_YAML_NODES, MAX_YAML_DEPTH)
+    except fastyaml.Fallback:
+        pass
+    except fastyaml.Refused as exc:
+        raise ConfigError(display, exc.line0 + 1, "", exc.message) from None
+    except yaml.YAMLError as exc:  # ruamel words the error, where it parses the file in reasonable time
+        if len(text) > fastyaml.RUAMEL_ERRORS_UP_TO:
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            problem, context = getattr(exc, "problem", None), getattr(exc, "context", None)
+            detail = f"{problem} ({context})" if problem and context else (problem or context or str(exc))
+            raise ConfigError(display, mark.line + 1 if mark else 0, "", f"invalid YAML: {detail}") from None
+    return _load_ruamel(text, display)
+
+
+def _load_ruamel(text: str, display: str) -> Any:
     """Parse one YAML document with the round-trip loader (for line numbers); errors become ConfigError."""
     yaml = YAML(typ="rt")
     yaml.Composer = _GuardedComposer
@@ -612,5 +644,12 @@ def _parse(text: str, data: bytes, path: Path, display: str) -> Config:
     if len(data) > MAX_FILE_BYTES:
         raise ConfigError(display, 0, "", f"the file is larger than the limit of {MAX_FILE_BYTES // (1024 * 1024)} MiB")
     _check_lines(text, display)
+    if is_domain_list(path):  # domains.txt: one domain a line
+        try:
+            listed = parse_domain_list(text, normalize_domain)
+        except DomainListError as exc:
+            raise ConfigError(display, exc.line, "", exc.message) from None
+        return Config(path=path, sha256=hashlib.sha256(data).hexdigest(),
+                      domains=tuple(DomainEntry(name, uname, line=n) for name, uname, n in listed))
     tree = _load_yaml(text, display)
     return _Validator(display, path).config(tree, hashlib.sha256(data).hexdigest())

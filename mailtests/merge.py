@@ -74,14 +74,17 @@ def merge_run(runs: list[dict], paths: list[Path]) -> dict:
     fail_ons = {r.get("fail_on", "any") for r in runs}
     if len(fail_ons) > 1:
         raise MergeError(f"shards ran with different --fail-on ({', '.join(sorted(fail_ons))})")
+    sharded = shard_fields(runs, paths)
     stats: dict[str, int] = {}
     for r in runs:
         for key, n in (r.get("dns_questions") or {}).items():
             stats[key] = stats.get(key, 0) + int(n)
     started = [r["started"] for r in runs if r.get("started")]
     finished = [r["finished"] for r in runs if r.get("finished")]
+    first = {k: v for k, v in first.items() if k != "shard"}
     return {
         **first,
+        **sharded,
         # ISO 8601 UTC texts of one format ("...Z"): the text order is the time order
         "started": min(started) if started else "",
         "finished": max(finished) if finished else "",
@@ -90,6 +93,34 @@ def merge_run(runs: list[dict], paths: list[Path]) -> dict:
         "dns_questions": stats,
         "shards": [str(p) for p in paths],
     }
+
+
+def shard_fields(runs: list[dict], paths: list[Path]) -> dict:
+    """The merged run's fields for ``--shard K/N`` shards (none for pytest-split's); MergeError unless the
+    shards are all the shards 1 to N of one split of one domains file, each once."""
+    shards = [r.get("shard") for r in runs]
+    if not any(shards):
+        return {}
+    if not all(isinstance(s, dict) for s in shards):
+        plain = next(p for p, s in zip(paths, shards, strict=True) if not isinstance(s, dict))
+        raise MergeError(f"{plain} ran without --shard and others with it: merge the shards of one split")
+    counts = {s.get("count") for s in shards}
+    if len(counts) > 1:
+        raise MergeError(f"shards of different splits (--shard K/N with N = {', '.join(map(str, sorted(counts)))})")
+    count = counts.pop()
+    where: dict[int, Path] = {}
+    for path, s in zip(paths, shards, strict=True):
+        if s.get("index") in where:
+            raise MergeError(f"shard {s.get('index')}/{count} is in both {where[s.get('index')]} and {path}")
+        where[s.get("index")] = path
+    missing = [str(k) for k in range(1, count + 1) if k not in where]
+    if missing:
+        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        raise MergeError(f"shards missing: {shown} (of {count}): a merged audit needs every shard of the split")
+    totals = {s.get("domains_total") for s in shards}
+    if len(totals) > 1:
+        raise MergeError("shards of different domain counts: merge the shards of one audit only")
+    return {"domains": totals.pop(), "merged_shards": count}
 
 
 def exit_code(records: list[dict], fail_on: str = "any") -> int:

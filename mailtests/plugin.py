@@ -24,6 +24,7 @@ from .options import add_command_line_options, check_path_options
 from .result import Outcome, Result
 from .runkeys import QUIET_ABOVE, RECORD_PROPERTY, RUN_KEY
 from .session import Engine, Settings, SettingsError
+from .workers import mine, pack_records, unpack_records, worker_index
 
 RESULT_KEY = pytest.StashKey[Result]()
 
@@ -47,6 +48,8 @@ class Run:
     large: bool = False  # more than QUIET_ABOVE compliance tests: the heavy per-test outputs are trimmed
     html_pointer: Path | None = None  # a large run's report.html: a page pointing to audit.html (pytest-html off)
     warmup_failure: str | None = None  # why the warm-up process stopped early (its results were computed here)
+    warmed: dict[str, list[str]] = field(default_factory=dict)  # -n N: the domains each xdist worker warmed up
+    bulk: bool = False  # an xdist worker that sends its records all at once at the end (see _send_in_bulk)
 
     def get_settings(self) -> Settings:
         if self.settings is None:
@@ -94,6 +97,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="turn WARN findings (ComplianceWarning) into failures")
     group.addoption("--reports", metavar="DIR", default="reports",
                     help="where results.json (and audit.html) are written (default: reports)")
+    group.addoption("--shard", metavar="K/N", default=None,
+                    help="test only shard K of N of the domains (a stable split by domain name: reruns and "
+                         "`mailtests merge` agree); the resolver checks run in shard 1")
     add_command_line_options(group)
     group.addoption("--trust-anchor", metavar="FILE", default=None,
                     help="DNSSEC trust anchor: DS or DNSKEY records in zone-file format, replacing the built-in IANA "
@@ -279,7 +285,9 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj) -> li
         raise pytest.UsageError(f"{obj.__module__}.{name}: a compliance test takes one argument, `result`")
     settings = collector.config.stash[RUN_KEY].get_settings()
     spec = BY_TEST_NAME[name]
-    if spec.per_run:
+    if spec.per_run and not settings.runs_per_run_checks:
+        subjects = []
+    elif spec.per_run:
         try:
             subjects = [str(s) for s in settings.resolver_servers()]
         except SettingsError as exc:
@@ -299,14 +307,20 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     dead = engine.check_resolvers()
     if dead:
         message, results = dead
-        run.records.extend(r.to_dict() for r in results)
+        if run.get_settings().runs_per_run_checks:  # a shard other than 1 leaves resolver health to shard 1
+            run.records.extend(r.to_dict() for r in results)
         pytest.exit(terminal(f"resolver.reachable: {message}"), returncode=pytest.ExitCode.INTERRUPTED)
     mode = session.config.getoption("warmup")
     if mode != "off":
+        share = worker_index(session.config)
+        if share is not None:  # -n N, scheduled by domain share: this worker computes its own domains only
+            pairs = [pair for pair in pairs if mine(*pair, *share)]
         # an xdist worker runs beside others already: threads, no process of its own
         engine.warm_up(pairs, "threads" if hasattr(session.config, "workerinput") else mode)
     if len(pairs) > QUIET_ABOVE:
         _large(session.config)
+    if hasattr(session.config, "workerinput"):
+        run.bulk = not session.config.pluginmanager.hasplugin("mailtests-html") or run.html_pointer is not None
     # The run's answers and results live until the end: move them out of the collector's way (later full
     # collections, and pytest's gc.collect() at exit, no longer walk them).
     gc.collect()
@@ -401,20 +415,51 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             record = value
         else:
             kept.append((name, value))
-    if record is None or (_current_run is not None and hasattr(_current_run.config, "workerinput")):
-        return  # an xdist worker sends the record on: the controller keeps it
+    if record is None:
+        return
+    if _current_run is not None and hasattr(_current_run.config, "workerinput") and not _current_run.bulk:
+        return  # an xdist worker sends the record on with the report: the controller keeps it
     report.user_properties[:] = kept
     if _current_run is not None:
         _current_run.records.append(record)
 
 
+def _share_scheduling(config: pytest.Config) -> bool:
+    """``-n N`` without ``--dist``: the controller sends each worker its share of the domains (mailtests.workers)."""
+    return (config.getoption("dist", "no") == "load" and config.getoption("numprocesses", None) is not None
+            and not _chose(config, "--dist", "-d"))
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    if not _share_scheduling(config):
+        return None
+    from .workers import make_scheduler
+
+    return make_scheduler(config, log)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """Tell each worker that it gets its share of the domains, so that it warms up those only."""
+    if _share_scheduling(node.config):
+        from .workers import SHARE_KEY
+
+        node.workerinput[SHARE_KEY] = True
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error) -> None:
-    """pytest-xdist: add a worker's DNS statistics to the run's."""
-    stats = getattr(node, "workeroutput", {}).get("mailtests_dns")
+    """pytest-xdist: add a worker's DNS statistics to the run's, and note the domains it warmed up."""
+    output = getattr(node, "workeroutput", {})
+    stats = output.get("mailtests_dns")
     if stats and _current_run:
         for k in ("sent", "cached"):
             _current_run.dns_stats[k] += stats.get(k, 0)
+    if "mailtests_warmed" in output and _current_run:
+        _current_run.warmed[str(node.gateway.id)] = list(output["mailtests_warmed"])
+    if "mailtests_records" in output and _current_run:
+        _current_run.records.extend(unpack_records(output["mailtests_records"]))
 
 
 @pytest.hookimpl(tryfirst=True)  # before htmlreport's, which reads run.document, and pytest-html's
@@ -426,6 +471,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             run.dns_stats[key] += count
     if hasattr(session.config, "workerinput"):  # an xdist worker: the controller writes the reports
         session.config.workeroutput["mailtests_dns"] = dict(run.dns_stats)
+        session.config.workeroutput["mailtests_warmed"] = run.engine.warmed if run.engine is not None else []
+        if run.bulk:
+            session.config.workeroutput["mailtests_records"] = pack_records(run.records)
         return
     if not run.records and run.engine is None:
         return
@@ -436,6 +484,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     meta = settings.metadata(started=run.started, finished=utc_now(), exitstatus=int(exitstatus))
     meta["dns_questions"] = dict(run.dns_stats)
     meta["warmup"] = run.engine.warmup if run.engine is not None else "off"
+    if run.warmed:  # -n N: how many domains each worker computed, and how many more than one worker did
+        meta["warmup_workers"] = {worker: len(domains) for worker, domains in sorted(run.warmed.items())}
+        seen = [d for domains in run.warmed.values() for d in set(domains)]
+        meta["warmed_twice"] = len(seen) - len(set(seen))
     out = Path(session.config.getoption("reports"))
     if not out.is_absolute():
         out = Path(session.config.invocation_params.dir) / out

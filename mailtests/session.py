@@ -88,13 +88,28 @@ def _with_trust_anchor(config: Config, option: str | None, cwd: Path) -> Config:
     return config
 
 
+def _shard_option(pyconfig):
+    """``--shard K/N`` as a :class:`mailtests.shard.Shard` (None without it)."""
+    from .shard import ShardError, parse_shard
+
+    text = pyconfig.getoption("shard", None)
+    if text is None:
+        return None
+    try:
+        return parse_shard(text)
+    except ShardError as exc:
+        raise SettingsError(str(exc)) from None
+
+
 class Settings:
     """The domains file, with command-line options applied over it."""
 
     def __init__(self, config: Config, resolvers: list[Server], timeout: float, zones: list[Path], offline: bool,
-                 concurrency: int = 64, compare_live: bool = False, fail_on: str = "any"):
+                 concurrency: int = 64, compare_live: bool = False, fail_on: str = "any", shard=None):
         self.config = config
-        self.domains = config.domains
+        self.shard = shard  # --shard K/N (mailtests.shard.Shard): only its share of the domains is tested
+        self.domains_total = len(config.domains)
+        self.domains = config.domains if shard is None else tuple(e for e in config.domains if shard.holds(e.name))
         self.resolvers = resolvers
         self.timeout = timeout
         self.zones = zones
@@ -157,7 +172,13 @@ class Settings:
         if fail_on == "regression" and not compare_live:
             raise SettingsError("--fail-on regression needs --compare-live: regressions are changes against live DNS")
         config = _smtp_options(pyconfig, config, cwd)
-        return cls(config, resolvers, timeout, zones, offline, config.concurrency, compare_live, fail_on)
+        return cls(config, resolvers, timeout, zones, offline, config.concurrency, compare_live, fail_on,
+                   _shard_option(pyconfig))
+
+    @property
+    def runs_per_run_checks(self) -> bool:
+        """Whether this run tests what is tested once per run (resolver health): not in shards 2 to N."""
+        return self.shard is None or self.shard.runs_per_run_checks
 
     def resolver_servers(self) -> list[Server]:
         """The configured resolvers, else the system's (resolv.conf)."""
@@ -188,6 +209,7 @@ class Settings:
             "timeout": self.timeout,
             "smtp": bool(self.config.smtp),
             "versions": versions(),
+            **({"shard": self.shard.to_dict(self.domains_total)} if self.shard is not None else {}),
         }
 
 
@@ -232,6 +254,7 @@ class Engine:
         self._lines: dict = {}
         self.forked: ForkedWarmUp | None = None  # the warm-up process, when the results come from one
         self.warmup = "off"  # how the results were computed ahead of the tests: process, threads or off
+        self.warmed: list[str] = []  # the domains the warm-up computed (a per-run subject such as a resolver: not)
 
     @property
     def layers(self) -> list[DnsLayer]:
@@ -329,6 +352,7 @@ class Engine:
     def warm_up(self, pairs: list[tuple[str, str]], mode: str = "process") -> None:
         """Compute the results of ``pairs`` ahead of the tests: in a child process that streams them in the
         tests' order (``process``, where :func:`mailtests.forked.available`), or with threads here first."""
+        self.warmed = list(dict.fromkeys(domain for domain, check_id in pairs if not CHECKS[check_id].per_run))
         if mode == "process" and self.live is None and forked_available():
             audit = self.audit
             audit.keep_facts(len({domain for domain, _ in pairs}))  # in the tests' order, a domain's checks

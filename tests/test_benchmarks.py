@@ -22,6 +22,7 @@ sys.path.insert(0, str(BENCH))
 
 from bench import ROWS  # noqa: E402
 from generate import DEFECTS, generate  # noqa: E402
+from scale import ROWS as SCALE_ROWS  # noqa: E402
 
 COUNT = 1000
 
@@ -101,7 +102,13 @@ def test_a_quick_benchmark_prints_every_row(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     table = [line.split(" | ")[0].lstrip("| ") for line in run.stdout.splitlines() if line.startswith("| ")]
     assert [r for r in ROWS if r not in table] == []
+    assert [r for r in SCALE_ROWS if not any(t.startswith(r) for t in table)] == []
     assert "Targets:" in run.stdout
+    targets = [line for line in run.stdout.splitlines() if line.startswith(("- met: ", "- MISSED: "))]
+    for issue_target in ("-n 2 at least 1.5 times faster", "no domain warmed up twice", "loads < 5 s and < 500 MiB",
+                         "--shard 1/100 of", "in bounded memory", "shards merged give the single run's results",
+                         "1 domain, full catalog", "each (name, type) asked once"):
+        assert any(issue_target in t for t in targets), issue_target
 
 
 def test_domains_publish_dmarc_and_dkim_as_providers_have_them(tmp_path: Path) -> None:

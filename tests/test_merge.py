@@ -5,8 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ from mailtests.merge import MergeError, exit_code, merge_documents
 from mailtests.render import answer_key
 from mailtests.results import evidence_of
 from tests.demo import DEMO_DOMAINS, DEMO_ZONES
+from tests.shard_runs import merge_cli, read, suite
 
 pytest.importorskip("pytest_split", reason="sharding needs pytest-split (pip install pytest-split)")
 
@@ -33,23 +32,6 @@ def without_times(value):
 def resolved(document: dict) -> list[dict]:
     """A document's records with their answers in place of the indexes (two documents number answers apart)."""
     return [{**r, "evidence": evidence_of(document, r)} for r in document["results"]]
-
-
-def suite(folder: Path, reports: str, *args: str) -> subprocess.CompletedProcess:
-    """The suite as CI runs it, in ``folder``, writing ``folder/reports/results.json``."""
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "--pyargs", "mailtests", "-o", "addopts=", "-p", "no:cacheprovider",
-         "-p", "no:html", "-q", "--tb=no", "--domains", "domains.yaml", "--reports", reports, *args],
-        cwd=folder, capture_output=True, text=True, timeout=120)
-
-
-def merge_cli(*args: str | Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mailtests", "merge", *map(str, args)], capture_output=True,
-                          text=True, timeout=120)
-
-
-def read(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")

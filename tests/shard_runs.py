@@ -1,0 +1,25 @@
+"""Runs of the suite and of ``mailtests merge`` as CI runs them, for the tests of shards and merges."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def suite(folder: Path, reports: str, *args: str) -> subprocess.CompletedProcess:
+    """The suite as CI runs it, in ``folder`` (its domains.yaml), writing ``folder/REPORTS/results.json``."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "--pyargs", "mailtests", "-o", "addopts=", "-p", "no:cacheprovider",
+         "-p", "no:html", "-q", "--tb=no", "--domains=domains.yaml", f"--reports={reports}", *args],
+        cwd=folder, capture_output=True, text=True, timeout=300)
+
+
+def merge_cli(*args: str | Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mailtests", "merge", *map(str, args)], capture_output=True,
+                          text=True, timeout=120)
+
+
+def read(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
