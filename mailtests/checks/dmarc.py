@@ -89,7 +89,7 @@ def dmarc_present(ctx: Context) -> Finding:
         notes.append(f"the {len(step.records)} DMARC records at {display(dmarc_name(step.name))} were discarded: a "
                      "name with more than one is treated as having none (§4.10; dmarc.single)")
     try:
-        near = [t for t in txt_texts(ctx, dmarc_name(ctx.name)) if "dmarc" in t.lower() and not is_dmarc(t)]
+        near = sorted(t for t in txt_texts(ctx, dmarc_name(ctx.name)) if "dmarc" in t.lower() and not is_dmarc(t))
     except dns.name.NameTooLong:
         near = []
     if near:
@@ -107,7 +107,7 @@ def dmarc_single(ctx: Context) -> Finding:
     found = dmarc_walk(ctx)
     if found.discarded:
         names = "; ".join(f"{display(dmarc_name(s.name))} has {len(s.records)}: "
-                          f"{', '.join(repr(short(r, 50)) for r in s.records[:4])}" for s in found.discarded)
+                          f"{', '.join(repr(short(r, 50)) for r in sorted(s.records)[:4])}" for s in found.discarded)
         after = (f"discovery moved up and found the record at {_where(found)}" if found.record is not None
                  else "no DMARC policy applies")
         return failed(f"more than one DMARC record at a name of {ctx.domain}'s tree walk ({names}): receivers "
