@@ -39,43 +39,35 @@ import difflib
 import hashlib
 import ipaddress
 import os
-import re
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
-import idna
-from ruamel.yaml import YAML
-from ruamel.yaml.composer import Composer
-from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent
-from ruamel.yaml.reader import ReaderError
-
 from mailtests.catalog import AREAS, CHECKS
+from mailtests.config_read import (  # noqa: F401  (ConfigError and the bounds are this module's too)
+    MAX_FILE_BYTES,
+    MAX_LINE_CHARS,
+    MAX_RUAMEL_NODES,
+    MAX_YAML_DEPTH,
+    MAX_YAML_NODES,
+    ConfigError,
+    check_lines,
+    load_yaml,
+)
 from mailtests.config_schema import first_error, schema
 from mailtests.config_schema import item_line as _item_line
 from mailtests.config_schema import key_line as _key_line
 from mailtests.config_schema import kind as _kind
+from mailtests.config_values import (  # noqa: F401  (the values are this module's too)
+    SELECTOR_LABEL,
+    IPAddress,
+    Resolver,
+    normalize_domain,
+    parse_resolver,
+)
 from mailtests.domainlist import DomainListError, is_domain_list, parse_domain_list
 from mailtests.inputs import InputError, exists, is_file, read_regular
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-#: Larger files are refused unread (the pure-Python YAML parser needs ~1 s per MB).
-MAX_FILE_BYTES = 10 * 1024 * 1024
-#: Longer lines are refused before parsing: ruamel.yaml is quadratic in a leading comment line (64 KiB: 0.1 s).
-MAX_LINE_CHARS = 64 * 1024
-#: At most this many YAML values (scalars, lists, mappings): 100,000 domains of up to 20 values each, read by
-#: libyaml (mailtests.fastyaml) in about 4 s.
-MAX_YAML_NODES = 2_000_000
-#: At most this many values in a file ruamel.yaml parses (YAML the fast reader leaves to it): about 15 s.
-MAX_RUAMEL_NODES = 100_000
-#: The schema nests 5 deep; anything much deeper is not a domains file.
-MAX_YAML_DEPTH = 16
-_MAX_DIGITS = 100  # a longer number is refused with its line (Python's int() stops at 4,300 digits, lineless)
 
 _PROPS = schema()["properties"]  # the schema is the one source of defaults and bounds
 DEFAULT_TIMEOUT = float(_PROPS["timeout"]["default"])
@@ -94,34 +86,6 @@ SUBSCRIPTION_ZONES = ("spamhaus.org", "spamhaus.net", "uribl.com")
 TOP_KEYS = tuple(_PROPS)
 DOMAIN_KEYS = tuple(schema()["$defs"]["domain"]["properties"])
 BLOCKLIST_KINDS = tuple(schema()["$defs"]["blocklist"]["properties"]["kind"]["enum"])
-
-
-class ConfigError(Exception):
-    """A problem with the configuration file; ``str()`` is the one-line report (see the module docstring).
-
-    ``path`` is the file as given, ``line`` 1-based (0: no line), ``key`` the path to the
-    offending key ("" for none), ``message`` the problem, ``domain`` the entry's name or None.
-    """
-
-    def __init__(self, path: str, line: int, key: str, message: str, domain: str | None = None) -> None:
-        self.path, self.line, self.key, self.message, self.domain = path, line, key, message, domain
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        return ": ".join(p for p in (where, self.domain, self.key, self.message) if p)
-
-
-@dataclass(frozen=True)
-class Resolver:
-    """A DNS server to send queries to: an IP address (canonical text) and a UDP/TCP port."""
-
-    address: str
-    port: int = 53
-
-    def __str__(self) -> str:
-        host = f"[{self.address}]" if ":" in self.address else self.address
-        return f"{host}:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -186,183 +150,6 @@ class Config:
     smtp_concurrency: int = DEFAULT_SMTP_CONCURRENCY
     ehlo_name: str | None = None  # the name the SMTP probe sends in EHLO (default: the machine's FQDN)
     ca_file: Path | None = None  # CA certificates (PEM) instead of the system's trust store
-
-
-# -- values shared with the command line ---------------------------------------------------------
-
-_PORT = re.compile(r"[0-9]{1,5}")
-_PLAIN_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*")
-_LDH_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
-_SELECTOR_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
-
-
-def parse_resolver(text: str) -> Resolver:
-    """Parse ``ADDR``, ``ADDR:PORT``, ``IPV6``, ``[IPV6]`` or ``[IPV6]:PORT`` (port 53 by default).
-
-    Raises ValueError with a message fit for the user (names are not accepted: a
-    resolver must be reachable without DNS).
-    """
-    s = text.strip()
-    if not s:
-        raise ValueError("empty resolver address")
-    port_text: str | None = None
-    bracketed = s.startswith("[")
-    if bracketed:
-        host, sep, rest = s[1:].partition("]")
-        if not sep:
-            raise ValueError(f"{text!r} has no closing ']'")
-        if rest:
-            if not rest.startswith(":"):
-                raise ValueError(f"{text!r}: expected ':PORT' after ']'")
-            port_text = rest[1:]
-    elif s.count(":") == 1:
-        host, port_text = s.split(":")
-    else:
-        host = s  # an IPv4 address, or a bare IPv6 address (port 53)
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        raise ValueError(f"{text!r} is not an IP address (expected ADDRESS, ADDRESS:PORT or [IPV6]:PORT)") from None
-    if bracketed and ip.version == 4:
-        raise ValueError(f"{text!r}: brackets are for IPv6 addresses only")
-    if getattr(ip, "scope_id", None):
-        raise ValueError(f"{text!r}: scoped IPv6 addresses (%zone) are not supported")
-    port = 53
-    if port_text is not None:
-        if not _PORT.fullmatch(port_text) or not 1 <= int(port_text) <= 65535:
-            raise ValueError(f"{text!r}: port must be a number from 1 to 65535")
-        port = int(port_text)
-    return Resolver(ip.compressed, port)
-
-
-def normalize_domain(text: str) -> tuple[str, str]:
-    """Return ``(a_label_name, unicode_name)`` for a domain name: IDNA 2008 (UTS 46 mapping), lowercase, no final dot.
-
-    Every label must be a letter-digit-hyphen host name label once encoded.
-    Raises ValueError saying what is wrong.
-    """
-    plain = len(text) <= 253 and _PLAIN_NAME.fullmatch(text) and "xn--" not in text
-    if plain and not text.rpartition(".")[2].isdigit():
-        return text, text  # lowercase letter-digit-hyphen labels: the mapping below gives them back unchanged
-    try:
-        name = idna.uts46_remap(text.strip(), std3_rules=False, transitional=False)
-    except idna.IDNAError as exc:
-        raise ValueError(f"IDNA mapping failed: {exc}") from None
-    if name.endswith(".") and name != ".":
-        name = name[:-1]
-    if not name or name == ".":
-        raise ValueError("empty name")
-    a_labels: list[str] = []
-    u_labels: list[str] = []
-    for label in name.split("."):
-        if not label:
-            raise ValueError("empty label")
-        if label.isascii():
-            a_label = label.lower()
-            if not _LDH_LABEL.fullmatch(a_label):
-                raise ValueError(f"label {label!r}: only letters, digits and inner hyphens are allowed")
-            u_label = a_label
-            if a_label.startswith("xn--"):
-                try:
-                    u_label = idna.ulabel(a_label)
-                except (idna.IDNAError, UnicodeError) as exc:
-                    raise ValueError(f"label {label!r} is not a valid A-label: {exc}") from None
-        else:
-            try:
-                a_label = idna.alabel(label).decode("ascii")
-            except (idna.IDNAError, UnicodeError) as exc:
-                raise ValueError(f"label {label!r} is not valid IDNA 2008: {exc}") from None
-            u_label = label
-        if len(a_label) > 63:
-            raise ValueError(f"label {a_label[:20]}... is {len(a_label)} octets long (at most 63)")
-        a_labels.append(a_label)
-        u_labels.append(u_label)
-    a_name = ".".join(a_labels)
-    if len(a_name) > 253:
-        raise ValueError(f"name is {len(a_name)} octets long (at most 253)")
-    if a_labels[-1].isdigit():
-        raise ValueError("the top-level label is all digits (an IP address is not a domain name)")
-    return a_name, ".".join(u_labels)
-
-
-# -- YAML -------------------------------------------------------------------------------------------
-
-
-class _Refused(MarkedYAMLError):
-    """Input the loader will not parse (aliases, too many values, too deep)."""
-
-
-class _GuardedComposer(Composer):
-    """A composer that refuses aliases and bounds the number and depth of nodes."""
-
-    def __init__(self, loader: Any = None) -> None:
-        super().__init__(loader=loader)
-        self.node_count = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.parser.peek_event()
-        if isinstance(event, AliasEvent):
-            raise _Refused(None, None, f"YAML aliases (*{event.anchor}) are not allowed", event.start_mark)
-        self.node_count += 1
-        limit = min(MAX_YAML_NODES, MAX_RUAMEL_NODES)
-        if self.node_count > limit:
-            raise _Refused(None, None, f"too many values (more than {limit})", event.start_mark)
-        if self.depth >= MAX_YAML_DEPTH:
-            raise _Refused(None, None, f"nested too deep (more than {MAX_YAML_DEPTH} levels)", event.start_mark)
-        value = getattr(event, "value", None)
-        if isinstance(value, str) and len(value) > _MAX_DIGITS and value.lstrip("+-").replace("_", "").isdigit():
-            raise _Refused(None, None, f"a number of {len(value):,} digits: no value here is that long",
-                           event.start_mark)  # Python refuses to convert it (sys.get_int_max_str_digits)
-        return super().compose_node(parent, index)
-
-
-def _load_yaml(text: str, display: str) -> Any:
-    """Parse one YAML document: with libyaml where :mod:`mailtests.fastyaml` reads it as ruamel would, else with
-    ruamel's round-trip loader (for line numbers); errors become ConfigError."""
-    import yaml
-
-    from mailtests import fastyaml
-
-    try:
-        return fastyaml.load(text, MAX_YAML_NODES, MAX_YAML_DEPTH)
-    except fastyaml.Fallback:
-        pass
-    except fastyaml.Refused as exc:
-        raise ConfigError(display, exc.line0 + 1, "", exc.message) from None
-    except yaml.YAMLError as exc:  # ruamel words the error, where it parses the file in reasonable time
-        if len(text) > fastyaml.RUAMEL_ERRORS_UP_TO:
-            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-            problem, context = getattr(exc, "problem", None), getattr(exc, "context", None)
-            detail = f"{problem} ({context})" if problem and context else (problem or context or str(exc))
-            raise ConfigError(display, mark.line + 1 if mark else 0, "", f"invalid YAML: {detail}") from None
-    return _load_ruamel(text, display)
-
-
-def _load_ruamel(text: str, display: str) -> Any:
-    """Parse one YAML document with the round-trip loader (for line numbers); errors become ConfigError."""
-    yaml = YAML(typ="rt")
-    yaml.Composer = _GuardedComposer
-    yaml.allow_duplicate_keys = False
-    try:
-        with warnings.catch_warnings():  # ruamel.yaml warns on stderr (a reused anchor): the file's problems are errors
-            warnings.simplefilter("ignore")
-            return yaml.load(text)
-    except _Refused as exc:
-        raise ConfigError(display, exc.problem_mark.line + 1, "", str(exc.problem)) from None
-    except DuplicateKeyError as exc:
-        raise ConfigError(display, exc.problem_mark.line + 1, "", f"invalid YAML: {exc.problem}") from None
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        if exc.context_mark and mark.index >= len(text.rstrip()):
-            mark = exc.context_mark  # "got <stream end>": point at what was left open
-        detail = f"{exc.problem} ({exc.context})" if exc.problem and exc.context else (exc.problem or exc.context)
-        raise ConfigError(display, mark.line + 1 if mark else 0, "", f"invalid YAML: {detail}") from None
-    except ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
-        char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
-        raise ConfigError(display, line, "", f"invalid YAML: character {char}: {exc.reason}") from None
-    except (YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
-        raise ConfigError(display, 0, "", f"invalid YAML: {exc}") from None
 
 
 # -- validation ------------------------------------------------------------------------------------
@@ -471,7 +258,7 @@ class _Validator:
         for i, item in enumerate(items):
             n, k = _item_line(items, i), f"{key}[{i}]"
             text = item.strip().lower()
-            if not all(_SELECTOR_LABEL.fullmatch(label) for label in text.split(".")) or len(text) > 200:
+            if not all(SELECTOR_LABEL.fullmatch(label) for label in text.split(".")) or len(text) > 200:
                 self.fail(n, k, f"{_short(text)!r} is not a DKIM selector (labels of letters, digits, '-' and '_')")
             if text in out:
                 self.fail(n, k, f"{text} is listed twice")
@@ -630,20 +417,10 @@ def load_config(path: str | Path) -> Config:
     return _parse(text, data, path, display)
 
 
-def _check_lines(text: str, display: str) -> None:
-    """Refuse a line over MAX_LINE_CHARS before the parser sees it (see the module docstring)."""
-    if len(text) <= MAX_LINE_CHARS:
-        return
-    for number, line in enumerate(text.split("\n"), 1):
-        if len(line) > MAX_LINE_CHARS:
-            raise ConfigError(display, number, "", f"the line is {len(line):,} characters long, over the limit of "
-                                                   f"{MAX_LINE_CHARS:,}")
-
-
 def _parse(text: str, data: bytes, path: Path, display: str) -> Config:
     if len(data) > MAX_FILE_BYTES:
         raise ConfigError(display, 0, "", f"the file is larger than the limit of {MAX_FILE_BYTES // (1024 * 1024)} MiB")
-    _check_lines(text, display)
+    check_lines(text, display)
     if is_domain_list(path):  # domains.txt: one domain a line
         try:
             listed = parse_domain_list(text, normalize_domain)
@@ -651,5 +428,5 @@ def _parse(text: str, data: bytes, path: Path, display: str) -> Config:
             raise ConfigError(display, exc.line, "", exc.message) from None
         return Config(path=path, sha256=hashlib.sha256(data).hexdigest(),
                       domains=tuple(DomainEntry(name, uname, line=n) for name, uname, n in listed))
-    tree = _load_yaml(text, display)
+    tree = load_yaml(text, display)
     return _Validator(display, path).config(tree, hashlib.sha256(data).hexdigest())

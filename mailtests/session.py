@@ -11,7 +11,8 @@ import dns.resolver
 
 from .audit import Audit
 from .catalog import CHECKS
-from .config import _SELECTOR_LABEL, Config, ConfigError, load_config, parse_resolver
+from .config import Config, ConfigError, load_config, parse_resolver
+from .config_values import SELECTOR_LABEL
 from .dnslayer.layer import DnsLayer
 from .dnslayer.resolver import Server, WireSource, ask
 from .dnslayer.zonelines import record_lines
@@ -44,7 +45,7 @@ def with_selectors(config: Config, selectors: list[str] | None) -> Config:
     names: list[str] = []
     for text in selectors:
         name = text.strip().lower()
-        if not name or len(name) > 200 or not all(_SELECTOR_LABEL.fullmatch(label) for label in name.split(".")):
+        if not name or len(name) > 200 or not all(SELECTOR_LABEL.fullmatch(label) for label in name.split(".")):
             raise SettingsError(f"--dkim-selector {text!r}: not a DKIM selector (labels of letters, digits, '-', '_')")
         if name not in names:
             names.append(name)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mailtests import config
+from mailtests import config_read
 from mailtests.catalog import CHECKS
 from mailtests.config import (
     DEFAULT_DNSBL,
@@ -237,7 +237,7 @@ def test_huge_file_is_refused_unread(tmp_path: Path) -> None:
 
 
 def test_too_many_values(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(config, "MAX_YAML_NODES", 50)
+    monkeypatch.setattr(config_read, "MAX_YAML_NODES", 50)
     text = "domains: [" + ", ".join(f"d{i}.example" for i in range(60)) + "]\n"
     with pytest.raises(ConfigError) as err:
         parse_config(text, Path("domains.yaml"))

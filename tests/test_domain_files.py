@@ -10,7 +10,7 @@ import pytest
 import yaml
 from ruamel.yaml import YAML
 
-from mailtests import config, fastyaml
+from mailtests import config_read, fastyaml
 from mailtests.config import ConfigError, load_config, parse_config
 from tests.demo import DEMO_ZONES
 
@@ -106,7 +106,7 @@ def test_a_large_files_errors_name_their_line(tmp_path: Path, extra: str, expect
 
 
 def test_too_many_values_for_the_fast_reader(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(config, "MAX_YAML_NODES", 20)
+    monkeypatch.setattr(config_read, "MAX_YAML_NODES", 20)
     with pytest.raises(ConfigError) as err:
         parse_config(big_yaml(10), Path("domains.yaml"))
     assert str(err.value).startswith("domains.yaml:") and "too many values (more than 20)" in str(err.value)
