@@ -2,7 +2,6 @@
 
 import json
 import shutil
-import time
 
 import pytest
 
@@ -116,9 +115,9 @@ def test_unicode_domains_become_lowercase_a_labels_in_test_ids(audit):
 
 
 def test_an_unreachable_resolver_stops_the_run_at_once_with_one_message(audit, pytester):
-    started = time.monotonic()
+    """At once: no domain's check runs (none waits for its own timeouts), only the resolver's record is kept
+    (a timing bound here flaked on a loaded machine: the records say it without a clock)."""
     run = audit("--resolver", "127.0.0.1:9", "--dns-timeout", "1", domains="domains: [example.com]\n")
-    assert time.monotonic() - started < 10
     assert run.ret == pytest.ExitCode.INTERRUPTED
     run.stdout.fnmatch_lines(["*no configured resolver answers (127.0.0.1:9: *"])
     assert [r["check"] for r in results(pytester)["results"]] == ["resolver.reachable"]
