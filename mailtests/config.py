@@ -60,9 +60,10 @@ from mailtests.config_schema import item_line as _item_line
 from mailtests.config_schema import key_line as _key_line
 from mailtests.config_schema import kind as _kind
 from mailtests.config_values import (  # noqa: F401  (the values are this module's too)
-    SELECTOR_LABEL,
+    NOT_A_SELECTOR,
     IPAddress,
     Resolver,
+    is_selector,
     normalize_domain,
     parse_resolver,
 )
@@ -258,8 +259,8 @@ class _Validator:
         for i, item in enumerate(items):
             n, k = _item_line(items, i), f"{key}[{i}]"
             text = item.strip().lower()
-            if not all(SELECTOR_LABEL.fullmatch(label) for label in text.split(".")) or len(text) > 200:
-                self.fail(n, k, f"{_short(text)!r} is not a DKIM selector (labels of letters, digits, '-' and '_')")
+            if not is_selector(text):
+                self.fail(n, k, f"{_short(text)!r} is {NOT_A_SELECTOR}")
             if text in out:
                 self.fail(n, k, f"{text} is listed twice")
             out.append(text)

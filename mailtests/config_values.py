@@ -31,6 +31,13 @@ _PORT = re.compile(r"[0-9]{1,5}")
 _PLAIN_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*")
 _LDH_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 SELECTOR_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+#: What a DKIM selector is, in the words of an error message.
+NOT_A_SELECTOR = "not a DKIM selector (labels of letters, digits, '-' and '_')"
+
+
+def is_selector(name: str) -> bool:
+    """RFC 6376 §3.1: a selector is one or more labels (``s2026``, ``eu.s1``); ``name`` lowercased already."""
+    return 0 < len(name) <= 200 and all(SELECTOR_LABEL.fullmatch(label) for label in name.split("."))
 
 
 def parse_resolver(text: str) -> Resolver:

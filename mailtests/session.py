@@ -12,7 +12,7 @@ import dns.resolver
 from .audit import Audit
 from .catalog import CHECKS
 from .config import Config, ConfigError, load_config, parse_resolver
-from .config_values import SELECTOR_LABEL
+from .config_values import NOT_A_SELECTOR, is_selector
 from .dnslayer.layer import DnsLayer
 from .dnslayer.resolver import Server, WireSource, ask
 from .dnslayer.zonelines import record_lines
@@ -45,8 +45,8 @@ def with_selectors(config: Config, selectors: list[str] | None) -> Config:
     names: list[str] = []
     for text in selectors:
         name = text.strip().lower()
-        if not name or len(name) > 200 or not all(SELECTOR_LABEL.fullmatch(label) for label in name.split(".")):
-            raise SettingsError(f"--dkim-selector {text!r}: not a DKIM selector (labels of letters, digits, '-', '_')")
+        if not is_selector(name):
+            raise SettingsError(f"--dkim-selector {text!r}: {NOT_A_SELECTOR}")
         if name not in names:
             names.append(name)
     default = config.dkim_selectors
