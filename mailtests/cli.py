@@ -38,7 +38,7 @@ usage: mailtests [DOMAIN ...] [--domains=FILE] [mailtests and pytest options]
 
 Audit the domains named on the command line (default settings: the system's resolvers) or a
 domains file (--domains=FILE, default domains.yaml), one pytest test per (domain, check).
-With one domain: --sending-ip ADDR, --helo NAME, --dkim-selector SEL (each repeatable).
+With one domain: --sending-ip ADDR, --helo NAME (each repeatable); with any: --dkim-selector SEL.
 Every pytest option passes through (-k, -m, -x, --junitxml=PATH, --html=PATH, -n N);
 `mailtests --help-pytest` lists them. Exit codes are pytest's: 0 passed, 1 failures,
 2 interrupted, 3 internal error, 4 usage error, 5 nothing collected.

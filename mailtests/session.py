@@ -56,14 +56,14 @@ def with_selectors(config: Config, selectors: list[str] | None) -> Config:
 
 
 def _named_config(pyconfig) -> Config | None:
-    """The configuration of the domains named with --domain (None when none is), with --sending-ip, --helo and
-    --dkim-selector for a single one (:mod:`mailtests.named`)."""
+    """The configuration of the domains named with --domain (None when none is), with --sending-ip and --helo for
+    a single one (:mod:`mailtests.named`); --dkim-selector applies to them as to a file (:func:`with_selectors`)."""
     from .named import NamedDomainsError, config_from_names
 
     names = pyconfig.getoption("domain", None) or []
-    per_domain = [pyconfig.getoption(key, None) or [] for key in ("sending_ip", "helo", "dkim_selector")]
+    per_domain = [pyconfig.getoption(key, None) or [] for key in ("sending_ip", "helo")]
     if not names:
-        if any(per_domain[:2]):
+        if any(per_domain):
             raise SettingsError("--sending-ip and --helo describe a domain named on the command line "
                                 "(`mailtests example.com --helo mail.example.com`); in a domains file, use its "
                                 "keys sending_ips and helo")
