@@ -1,6 +1,7 @@
-"""The compliance test item and the lean protocol it runs (the pytest glue's per-test part).
+"""The compliance test items and the lean protocol they run (the pytest glue's per-test part).
 
-:mod:`mailtests.plugin` collects a :class:`CheckItem` per (subject, check) and hands each to
+:mod:`mailtests.plugin` collects a :class:`CheckItem` per (subject, check), or in a large run
+(:mod:`mailtests.grouping`) a :class:`DomainItem` per domain, and hands each to
 :func:`run_lean` from its ``pytest_runtest_protocol`` hook.
 """
 
@@ -12,10 +13,13 @@ from dataclasses import dataclass
 import pytest
 
 from . import ComplianceWarning
+from .escaping import terminal
+from .grouping import SuiteCheck
 from .result import Outcome, Result
 from .runkeys import RUN_KEY
 
-RESULT_KEY = pytest.StashKey[Result]()
+#: The results a test asserts, from its setup until its record is made (a CheckItem: one; a DomainItem: its domain's).
+RESULT_KEY = pytest.StashKey[list[Result]]()
 _NO_EXTRA_KEYWORDS: frozenset[str] = frozenset()
 
 
@@ -43,19 +47,17 @@ class CheckItem(pytest.Item):
         """Fetch the verdict (computed once per run, usually by the warm-up); skips and gating decide here."""
         engine = self.config.stash[RUN_KEY].get_engine()
         found = engine.result(self.subject, self.check_id)
-        self.stash[RESULT_KEY] = found
+        self.stash[RESULT_KEY] = [found]
         if found.outcome is Outcome.SKIP:
             pytest.skip(found.message)
         if engine.settings.fail_on == "regression" and not found.compliant and not found.is_regression:
             pytest.xfail(f"{found.change} (not a regression of the proposed zones): {found.message}")
 
     def runtest(self) -> None:
-        found = self.stash[RESULT_KEY]
+        found = self.stash[RESULT_KEY][0]
         self.obj(result=found)
-        if found.outcome is Outcome.WARN:  # attributed to the suite function, as a warning raised in its body
-            code = self.obj.__code__
-            warnings.warn_explicit(ComplianceWarning(f"{found.check} [{found.domain}]: {found.message}"),
-                                   ComplianceWarning, code.co_filename, code.co_firstlineno, self.obj.__module__)
+        if found.outcome is Outcome.WARN:
+            _warn(self.obj, found)
 
     def reportinfo(self):
         return self.path, self.obj.__code__.co_firstlineno - 1, self.name
@@ -67,6 +69,74 @@ class CheckItem(pytest.Item):
             cut = excinfo.traceback.cut(path=code.co_filename, firstlineno=code.co_firstlineno - 1)
             if len(cut):
                 excinfo.traceback = cut
+        return super().repr_failure(excinfo, style)
+
+
+def _warn(function, found: Result) -> None:
+    """A WARN finding, attributed to its suite function as a warning raised in its body."""
+    code = function.__code__
+    warnings.warn_explicit(ComplianceWarning(f"{found.check} [{found.domain}]: {found.message}"),
+                           ComplianceWarning, code.co_filename, code.co_firstlineno, function.__module__)
+
+
+class DomainItem(pytest.Item):
+    """A large run's test: every selected check of one domain, each asserted by its own suite function.
+
+    Collected from ``test_domains.py::test_domain`` as ``test_domain[<domain>]``; ``checks``
+    (the checks ``-k``/``-m`` chose for this domain) is set once the whole suite is
+    collected. The test fails when one of them fails, and names each that did; every
+    check still makes its own result record.
+    """
+
+    def __init__(self, *, function, subject: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.extra_keyword_matches = _NO_EXTRA_KEYWORDS
+        self.obj = function
+        self.subject = subject
+        self.checks: tuple[SuiteCheck, ...] = ()
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        return [(self.subject, check.check_id) for check in self.checks]
+
+    def setup(self) -> None:
+        engine = self.config.stash[RUN_KEY].get_engine()
+        found = [engine.result(self.subject, check.check_id) for check in self.checks]
+        self.stash[RESULT_KEY] = found
+        if all(r.outcome is Outcome.SKIP for r in found):
+            pytest.skip(f"all {len(found)} checks skipped; {found[0].check}: {found[0].message}" if found
+                        else "no check selected")
+
+    def runtest(self) -> None:
+        regression_only = self.config.stash[RUN_KEY].get_engine().settings.fail_on == "regression"
+        failures: list[str] = []
+        excused: list[Result] = []
+        judged = 0
+        for check, found in zip(self.checks, self.stash[RESULT_KEY], strict=True):
+            if found.outcome is Outcome.SKIP:
+                continue
+            judged += 1
+            if regression_only and not found.compliant and not found.is_regression:
+                excused.append(found)
+                continue
+            try:
+                check.function(result=found)
+                if found.outcome is Outcome.WARN:
+                    _warn(check.function, found)
+            except (AssertionError, ComplianceWarning):  # a failed check; a WARN under --fail-on-warn
+                failures.append(terminal(f"{found.check} [{found.outcome.value}]: {found.message}"))
+        self.obj(failures=failures, judged=judged)
+        if excused:
+            pytest.xfail(f"{len(excused)} failing checks are no regression of the proposed zones: "
+                         + ", ".join(r.check for r in excused))
+
+    def reportinfo(self):
+        return self.path, self.obj.__code__.co_firstlineno - 1, self.name
+
+    def repr_failure(self, excinfo, style=None):
+        """The failed checks, one line each, in place of a traceback (every domain's would be the same)."""
+        if isinstance(excinfo.value, AssertionError) and not self.config.getoption("fulltrace", False):
+            return f"{terminal(self.subject)}: {excinfo.value}"  # each failure's line escaped in runtest
         return super().repr_failure(excinfo, style)
 
 
@@ -83,7 +153,7 @@ class _LeanProtocol:
     reraise: tuple[type[BaseException], ...]  # as pytest's runner: KeyboardInterrupt goes to --pdb when it is on
     reporter: object | None  # the terminal, which keeps every report until the end
 
-    def phase(self, item: CheckItem, when: str, func) -> pytest.TestReport:
+    def phase(self, item: pytest.Item, when: str, func) -> pytest.TestReport:
         """Run one phase and report it, as pytest's runner does (``call_and_report``)."""
         call = pytest.CallInfo.from_call(func, when=when, reraise=self.reraise)
         ihook = item.ihook
@@ -132,7 +202,7 @@ def run_lean(item: pytest.Item) -> bool | None:
     which is what the terminal, junitxml, pytest-html, pytest-xdist, ``-x`` and ``--pdb`` use.
     Wrappers of the whole protocol (warnings, faulthandler, pytest-timeout) still wrap it.
     """
-    if not isinstance(item, CheckItem):
+    if not isinstance(item, (CheckItem, DomainItem)):
         return None
     lean = _lean_protocol(item.config)
     if lean is None or any(mark.name in _PHASE_MARKS for mark in item.iter_markers()):

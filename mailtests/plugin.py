@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import gc
 import inspect
-import os
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,11 +16,14 @@ import pytest
 
 from .catalog import AREAS, BY_TEST_NAME
 from .escaping import terminal
-from .items import RESULT_KEY, CheckItem, run_lean
+from .grouping import DOMAIN_TEST, Selection, SuiteCheck, grouped, suite_check
+from .items import RESULT_KEY, CheckItem, DomainItem, run_lean
+from .largerun import make_large
 from .options import add_command_line_options, check_path_options
+from .result import FAILING
 from .runkeys import QUIET_ABOVE, RECORD_PROPERTY, RUN_KEY
 from .session import Engine, Settings, SettingsError
-from .workers import mine, pack_records, unpack_records, worker_index
+from .workers import mine, pack_records, worker_index
 
 _NO_KEYWORDS: dict = {}  # the keywords of every compliance test's report (see pytest_runtest_makereport)
 _current_run: Run | None = None  # pytest_runtest_logreport gets no config: the run of the current session
@@ -45,6 +46,8 @@ class Run:
     warmup_failure: str | None = None  # why the warm-up process stopped early (its results were computed here)
     warmed: dict[str, list[str]] = field(default_factory=dict)  # -n N: the domains each xdist worker warmed up
     bulk: bool = False  # an xdist worker that sends its records all at once at the end (see _send_in_bulk)
+    grouped: bool | None = None  # a test per domain rather than per (domain, check): mailtests.grouping
+    suite_checks: list[SuiteCheck] = field(default_factory=list)  # what a domain test asserts (grouped runs)
 
     def get_settings(self) -> Settings:
         if self.settings is None:
@@ -53,6 +56,11 @@ class Run:
             except SettingsError as exc:
                 raise pytest.UsageError(terminal(str(exc))) from None
         return self.settings
+
+    def is_grouped(self) -> bool:
+        if self.grouped is None:
+            self.grouped = grouped(self.config, len(self.get_settings().domains))
+        return self.grouped
 
     def get_engine(self) -> Engine:
         if self.engine is None:
@@ -92,6 +100,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="turn WARN findings (ComplianceWarning) into failures")
     group.addoption("--reports", metavar="DIR", default="reports",
                     help="where results.json (and audit.html) are written (default: reports)")
+    group.addoption("--test-per", choices=("auto", "check", "domain"), default="auto", dest="test_per",
+                    help="collect a test per (domain, check), or one per domain asserting each of its checks (auto, "
+                         "the default: per domain above 100 domains); results.json has a record per check either way")
     group.addoption("--shard", metavar="K/N", default=None,
                     help="test only shard K of N of the domains (a stable split by domain name: reruns and "
                          "`mailtests merge` agree); the resolver checks run in shard 1")
@@ -116,6 +127,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{area}: the catalog's {area} checks")
         if "-" in area:  # `-m mta-sts` and `-m mta_sts` both select the area
             config.addinivalue_line("markers", f"{area.replace('-', '_')}: the catalog's {area} checks")
+    from . import xdisthooks
+
+    config.pluginmanager.register(xdisthooks, "mailtests-xdist")
     if config.pluginmanager.hasplugin("html"):
         from . import htmlreport
 
@@ -150,14 +164,25 @@ def _is_suite_function(name: str, obj) -> bool:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj) -> list[CheckItem] | None:
-    """Each compliance test runs once per domain (or, for resolver health, once per resolver)."""
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj) -> list[pytest.Item] | None:
+    """Each compliance test runs once per domain (or, for resolver health, once per resolver); in a grouped run
+    (mailtests.grouping) a domain's checks are asserted by one test, collected from ``test_domains.py``."""
+    if name == DOMAIN_TEST and getattr(obj, "__module__", "") == "mailtests.suite.test_domains":
+        run = collector.config.stash[RUN_KEY]
+        if not run.is_grouped():
+            return []
+        return [DomainItem.from_parent(collector, name=f"{name}[{entry.name}]", function=obj, subject=entry.name)
+                for entry in run.get_settings().domains]
     if not _is_suite_function(name, obj):
         return None
     if list(inspect.signature(obj).parameters) != ["result"]:
         raise pytest.UsageError(f"{obj.__module__}.{name}: a compliance test takes one argument, `result`")
-    settings = collector.config.stash[RUN_KEY].get_settings()
+    run = collector.config.stash[RUN_KEY]
+    settings = run.get_settings()
     spec = BY_TEST_NAME[name]
+    if not spec.per_run and run.is_grouped():  # asserted by each domain's test
+        run.suite_checks.append(suite_check(collector, name, obj, spec.id))
+        return []
     if spec.per_run and not settings.runs_per_run_checks:
         subjects = []
     elif spec.per_run:
@@ -171,8 +196,44 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj) -> li
                                   check_id=spec.id) for subject in subjects]
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]):
+    """A grouped run's domain tests are kept out of pytest's ``-k``/``-m``, which would judge a domain as a whole:
+    each is given the checks the expressions select for it (mailtests.grouping), and left out when none."""
+    run = config.stash[RUN_KEY]
+    if not run.grouped:
+        return (yield)
+    if not run.suite_checks:  # test_domains.py named alone: its tests would assert nothing
+        items[:] = [item for item in items if not isinstance(item, DomainItem)]
+        return (yield)
+    domains = [item for item in items if isinstance(item, DomainItem)]
+    if not domains:  # the suite's modules named one by one, without test_domains.py: a test per domain still
+        from .suite.test_domains import test_domain
+
+        parent = run.suite_checks[0].collector
+        domains = [DomainItem.from_parent(parent, name=f"{DOMAIN_TEST}[{entry.name}]", function=test_domain,
+                                          subject=entry.name) for entry in run.get_settings().domains]
+    first = next((i for i, item in enumerate(items) if isinstance(item, DomainItem)), len(items))
+    before = {id(item) for item in items[:first]}
+    items[:] = [item for item in items if not isinstance(item, DomainItem)]
+    result = yield
+    selection = Selection.of(config)
+    checks = tuple(selection.by_mark(run.suite_checks))
+    kept, dropped = [], []
+    for item in domains:
+        item.checks = checks if selection.keyword is None else tuple(selection.for_domain(list(checks), item.subject))
+        (kept if item.checks else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    at = sum(1 for item in items if id(item) in before)
+    items[at:at] = kept
+    return result
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
-    pairs = [(item.subject, item.check_id) for item in session.items if isinstance(item, CheckItem)]
+    pairs = [pair for item in session.items
+             for pair in ([(item.subject, item.check_id)] if isinstance(item, CheckItem)
+                          else item.pairs if isinstance(item, DomainItem) else ())]
     if not pairs or session.config.option.collectonly:
         return
     run = session.config.stash[RUN_KEY]
@@ -191,7 +252,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         # an xdist worker runs beside others already: threads, no process of its own
         engine.warm_up(pairs, "threads" if hasattr(session.config, "workerinput") else mode)
     if len(pairs) > QUIET_ABOVE:
-        _large(session.config)
+        make_large(session.config)
     if hasattr(session.config, "workerinput"):
         run.bulk = not session.config.pluginmanager.hasplugin("mailtests-html") or run.html_pointer is not None
     # The run's answers and results live until the end: move them out of the collector's way (later full
@@ -217,46 +278,6 @@ def pytest_runtestloop(session: pytest.Session):
             gc.enable()
 
 
-def _chose(config: pytest.Config, *flags: str, ini: bool = True) -> bool:
-    """True when the command line, PYTEST_ADDOPTS or (with ``ini``) the ini file's addopts give one of the flags."""
-    args = [*config.invocation_params.args, *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")),
-            *(config.getini("addopts") if ini else ())]
-    return any(a == f or a.startswith(f + "=") or (len(f) == 2 and a.startswith(f) and not a.startswith("--"))
-               for a in map(str, args) for f in flags)
-
-
-def _large(config: pytest.Config) -> None:
-    """A run of more than QUIET_ABOVE compliance tests keeps pytest's outputs to what stays fast.
-
-    Failures are reported as the mailtests summary does, one line each (``--tb=no -rN``),
-    unless the user chose ``--tb``/``-r``: pytest 9.2's failure summary is quadratic in
-    the number of reports (pytest issue 13360) and its tracebacks repeat the summary's
-    messages. pytest-html's report is replaced by a page that points to audit.html,
-    unless ``--html`` was given on the command line (not only in an ini file's addopts).
-    """
-    run = config.stash[RUN_KEY]
-    run.large = True
-    if not _chose(config, "--tb"):
-        config.option.tbstyle = "no"
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and not _chose(config, "-r"):
-        reporter.reportchars = ""
-    if config.pluginmanager.hasplugin("mailtests-html") and not _chose(config, "--html", ini=False):
-        from .htmlreport import stand_down
-
-        run.html_pointer = stand_down(config)
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:
-    """pytest-xdist's controller collects nothing itself: it learns the size of the run from a worker."""
-    run = node.config.stash.get(RUN_KEY, None)
-    if run is not None and not run.large and len(ids) > QUIET_ABOVE:
-        suite = sum(1 for nodeid in ids if nodeid.rsplit("::", 1)[-1].split("[", 1)[0] in BY_TEST_NAME)
-        if suite > QUIET_ABOVE:
-            _large(node.config)
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
@@ -264,7 +285,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         found = item.stash.get(RESULT_KEY, None)
         if found is not None:  # the test is over: its record (made below or before) is all the run keeps
             del item.stash[RESULT_KEY]
-    if isinstance(item, CheckItem):
+    if isinstance(item, (CheckItem, DomainItem)):
         # pytest copies the item's keywords into each of its three reports, and the terminal keeps every report
         # to the end (a third of a GiB at 10,000 domains); no reader of a compliance test's report uses them.
         report.keywords = _NO_KEYWORDS
@@ -273,66 +294,32 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return report
     final = call.when == "call" or (call.when == "setup" and report.skipped)
     if final:
-        report.user_properties.append((RECORD_PROPERTY, found.to_dict()))
+        report.user_properties += [(RECORD_PROPERTY, r.to_dict()) for r in found]
         if item.config.getoption("xmlpath", None):  # --junitxml: its test cases carry the check and outcome
-            item.user_properties += [("check", found.check), ("outcome", found.outcome.value)]
+            if isinstance(item, CheckItem):
+                item.user_properties += [("check", found[0].check), ("outcome", found[0].outcome.value)]
+            else:
+                item.user_properties += [("checks", str(len(found))),
+                                         ("failed", " ".join(r.check for r in found if r.outcome in FAILING))]
     return report
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    record = None
+    records = []
     kept = []
     for name, value in report.user_properties:
         if name == RECORD_PROPERTY:
-            record = value
+            records.append(value)
         else:
             kept.append((name, value))
-    if record is None:
+    if not records:
         return
     if _current_run is not None and hasattr(_current_run.config, "workerinput") and not _current_run.bulk:
         return  # an xdist worker sends the record on with the report: the controller keeps it
     report.user_properties[:] = kept
     if _current_run is not None:
-        _current_run.records.append(record)
-
-
-def _share_scheduling(config: pytest.Config) -> bool:
-    """``-n N`` without ``--dist``: the controller sends each worker its share of the domains (mailtests.workers)."""
-    return (config.getoption("dist", "no") == "load" and config.getoption("numprocesses", None) is not None
-            and not _chose(config, "--dist", "-d"))
-
-
-@pytest.hookimpl(optionalhook=True, tryfirst=True)
-def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    if not _share_scheduling(config):
-        return None
-    from .workers import make_scheduler
-
-    return make_scheduler(config, log)
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node) -> None:
-    """Tell each worker that it gets its share of the domains, so that it warms up those only."""
-    if _share_scheduling(node.config):
-        from .workers import SHARE_KEY
-
-        node.workerinput[SHARE_KEY] = True
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node, error) -> None:
-    """pytest-xdist: add a worker's DNS statistics to the run's, and note the domains it warmed up."""
-    output = getattr(node, "workeroutput", {})
-    stats = output.get("mailtests_dns")
-    if stats and _current_run:
-        for k in ("sent", "cached"):
-            _current_run.dns_stats[k] += stats.get(k, 0)
-    if "mailtests_warmed" in output and _current_run:
-        _current_run.warmed[str(node.gateway.id)] = list(output["mailtests_warmed"])
-    if "mailtests_records" in output and _current_run:
-        _current_run.records.extend(unpack_records(output["mailtests_records"]))
+        _current_run.records.extend(records)
 
 
 @pytest.hookimpl(tryfirst=True)  # before htmlreport's, which reads run.document, and pytest-html's

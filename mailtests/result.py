@@ -108,6 +108,8 @@ class Result:
         }
 
 
+#: The outcomes that fail a test.
+FAILING = frozenset({Outcome.FAIL, Outcome.ERROR})
 REGRESSION, FIXED, STILL_FAILING, UNCHANGED = "regression", "fixed", "still failing", "unchanged"
 _BADNESS = {Outcome.PASS: 0, Outcome.SKIP: 0, Outcome.WARN: 1, Outcome.FAIL: 2, Outcome.ERROR: 2}
 

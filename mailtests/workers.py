@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import pytest
 
-from .catalog import BY_TEST_NAME
+from .catalog import BY_TEST_NAME, CHECKS
+from .grouping import DOMAIN_TEST
 from .shard import worker_of
 
 #: The key in a worker's ``workerinput`` that says the controller schedules by domain share.
@@ -30,9 +31,16 @@ def subject_of(nodeid: str) -> tuple[str, str] | None:
     """``(test name, subject)`` of a compliance test's node id (``...::test_mx_present[example.com]``), else None."""
     last = nodeid.rsplit("::", 1)[-1]
     name, bracket, rest = last.partition("[")
-    if not bracket or not rest.endswith("]") or name not in BY_TEST_NAME:
+    if not bracket or not rest.endswith("]") or (name not in BY_TEST_NAME and name != DOMAIN_TEST):
         return None
     return name, rest[:-1]
+
+
+def results_in(nodeids: list[str]) -> int:
+    """How many result records the compliance tests among ``nodeids`` make (a domain test: one per domain check)."""
+    per_domain = sum(1 for spec in CHECKS.values() if not spec.per_run)
+    return sum(per_domain if found[0] == DOMAIN_TEST else 1
+               for found in map(subject_of, nodeids) if found is not None)
 
 
 def owner(nodeid: str, position: int, workers: int) -> int:
@@ -41,13 +49,11 @@ def owner(nodeid: str, position: int, workers: int) -> int:
     if found is None:
         return position % workers
     name, subject = found
-    return 0 if BY_TEST_NAME[name].per_run else worker_of(subject, workers)
+    return 0 if name in BY_TEST_NAME and BY_TEST_NAME[name].per_run else worker_of(subject, workers)
 
 
 def mine(subject: str, check_id: str, worker: int, workers: int) -> bool:
     """Whether a worker computes (warms up) ``(subject, check_id)``: the same rule as :func:`owner`."""
-    from .catalog import CHECKS
-
     return worker == 0 if CHECKS[check_id].per_run else worker_of(subject, workers) == worker
 
 
