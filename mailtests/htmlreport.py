@@ -1,15 +1,14 @@
-"""pytest-html (4.x) hooks: the title, the run's metadata and one row per (domain, check) with its evidence.
+"""pytest-html (4.x) hooks: the title, the run's metadata and a row per test (a (domain, check), or a domain).
 
 Registered by :mod:`mailtests.plugin` only when pytest-html is active. pytest-html 4
 does not escape test ids, ``extras.html`` or environment values, and DNS data and
 the domains file are written by strangers: every such value is escaped here.
 
-The record of a test (``Result.to_dict()``) travels in ``report.user_properties``
-until the plugin's ``tryfirst`` ``pytest_runtest_logreport`` strips it; the wrapper
-below runs before any ``tryfirst`` implementation, keeps the record as
-``report.mailtests_record`` and attaches the evidence extra, in the worker (xdist) or
-the only process alike. ``report.mailtests_result`` (the :class:`Result`, set in the
-worker's process only) is the fallback.
+The records of a test (``Result.to_dict()``: one, or a domain test's one per check) travel in
+``report.user_properties`` until the plugin's ``tryfirst`` ``pytest_runtest_logreport`` strips
+them; the wrapper below runs before any ``tryfirst`` implementation, keeps them as
+``report.mailtests_record`` and attaches the evidence extras, in the worker (xdist) or
+the only process alike.
 """
 
 from __future__ import annotations
@@ -34,20 +33,44 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
 )
 
 
+def records_of(report: pytest.TestReport) -> list[dict]:
+    """The mailtests records a test report carries: one for a test per check, a domain's for a test per domain."""
+    records = getattr(report, RECORD_ATTR, None)
+    if records is None:
+        records = [value for name, value in getattr(report, "user_properties", ()) if name == RECORD_PROPERTY]
+    return records
+
+
 def record_of(report: pytest.TestReport) -> dict | None:
-    """The mailtests record a test report carries, if any."""
-    record = getattr(report, RECORD_ATTR, None)
-    if record is None:
-        record = next((value for name, value in getattr(report, "user_properties", ()) if name == RECORD_PROPERTY),
-                      None)
-    if record is None:
-        found = getattr(report, "mailtests_result", None)
-        record = found.to_dict() if found is not None else None
-    return record
+    """The first mailtests record a test report carries, if any."""
+    return next(iter(records_of(report)), None)
 
 
-def row_cells(record: dict | None) -> list[str]:
+#: Outcomes from the worst: what a domain's row says first.
+_WORST_FIRST = ("error", "fail", "warn", "pass", "skip")
+
+
+def domain_row_cells(records: list[dict]) -> list[str]:
+    """The added cells of a domain test's row: the domain, its checks counted by outcome, the failed ones named."""
+    by = {o: [r["check"] for r in records if r["outcome"] == o] for o in _WORST_FIRST}
+    worst = next(o for o in _WORST_FIRST if by[o])
+    named = "; ".join(f"{o}: {', '.join(by[o])}" for o in ("error", "fail", "warn") if by[o])
+    counts = ", ".join(f"{len(by[o])} {o}" for o in _WORST_FIRST if by[o])
+    return [
+        f'<td class="col-domain">{escape(records[0]["domain"])}</td>',
+        f'<td class="col-check">{len(records)} checks</td>',
+        '<td class="col-severity"></td>',
+        '<td class="col-reference"></td>',
+        f'<td class="col-message">{verdict_html(worst)}: {escape(counts)}{"; " + escape(named) if named else ""}</td>',
+    ]
+
+
+def row_cells(record: dict | list[dict] | None) -> list[str]:
     """The added cells of a row, escaped; empty cells for a report that is no compliance test."""
+    if isinstance(record, list):
+        record = record[0] if len(record) == 1 else record or None
+        if isinstance(record, list):
+            return domain_row_cells(record)
     if record is None:
         return [f'<td class="col-{col}"></td>' for col, _, _ in COLUMNS]
     return [
@@ -82,13 +105,13 @@ def _with_evidence(record: dict) -> bool:
 def pytest_runtest_logreport(report: pytest.TestReport):
     """Keep the record on the report and attach the evidence extra, before the plugin strips the record."""
     if _writing and getattr(report, RECORD_ATTR, None) is None:
-        record = record_of(report)
-        if record is not None:
+        records = records_of(report)
+        if records:
             from pytest_html import extras
 
-            setattr(report, RECORD_ATTR, record)
-            if _with_evidence(record):
-                report.extras = [*getattr(report, "extras", []), extras.html(record_html(record))]
+            setattr(report, RECORD_ATTR, records)
+            report.extras = [*getattr(report, "extras", []),
+                             *(extras.html(record_html(r)) for r in records if _with_evidence(r))]
     return (yield)
 
 
@@ -111,7 +134,7 @@ def pytest_html_results_table_row(report, cells: list[str]) -> None:
     test_id = report.nodeid if report.when == "call" else f"{report.nodeid}::{report.when}"
     cells[:] = [f'<td class="col-testId">{escape(test_id)}</td>' if c.startswith('<td class="col-testId">') else c
                 for c in cells]
-    cells[1:1] = row_cells(record_of(report))
+    cells[1:1] = row_cells(records_of(report))
 
 
 def run_metadata(config: pytest.Config, exitstatus: int) -> dict | None:

@@ -124,3 +124,16 @@ def test_n_2_runs_each_domain_test_on_the_worker_that_warmed_it_up(folder: Path)
     parallel = read(folder / "x-domain" / "results.json")
     assert comparable(parallel) == comparable(read(folder / "x-single" / "results.json"))
     assert sum(parallel["run"]["warmup_workers"].values()) == len(NAMES) and parallel["run"]["warmed_twice"] == 0
+
+
+def test_pytest_html_gives_a_domain_test_one_row_naming_its_failed_checks(folder: Path) -> None:
+    report = folder / "domain.html"
+    run = suite(folder, "html", "--test-per=domain", "-p", "html", f"--html={report}", "--self-contained-html",
+                "-k", "example.net and not host")
+    assert run.returncode == 1, run.stdout + run.stderr
+    page = report.read_text(encoding="utf-8")
+    records = read(folder / "html" / "results.json")["results"]
+    failed = {r["check"] for r in records if r["outcome"] == "fail"}
+    named = re.findall(r"fail: ([a-z0-9., -]+)", page)
+    assert f"{len(records)} checks" in page and any(set(n.split(", ")) == failed for n in named), named
+
