@@ -90,13 +90,13 @@ def smtp_rows(bench, domains: Path, world) -> None:
     """``suite, N domains, --smtp`` against Postfix on every generated MX address, and issue 13's targets."""
     import memory
     from bench import Row
-    from smtplab import BenchSmtp
+    from smtplab import BenchSmtp, LabError
 
     n = bench.n
     listeners = BenchSmtp(domains.parent)
     try:
         listeners.start()
-    except (RuntimeError, OSError) as exc:
+    except (LabError, OSError) as exc:
         bench.add(Row(ROWS[2], note=f"not measured: {str(exc).splitlines()[0][:200]}"))
         bench.target(f"{n:,} domains with --smtp < 30 s", False, "not measured: no SMTP listeners")
         return

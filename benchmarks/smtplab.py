@@ -19,9 +19,9 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -31,6 +31,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.lab.lab import LabError  # noqa: E402
+from tests.lab.smtp_lab import SmtpLab  # noqa: E402
 
 #: The name every listener greets with (a provider's cluster name, in a TLD the lab delegates).
 GREETING_NAME = "smtp.bench-mail.net"
@@ -97,22 +103,23 @@ def certificates(hosts: list[str]) -> tuple[bytes, bytes]:
     return ca.public_bytes(pem), chain
 
 
-class BenchSmtp:
-    """Postfix on port 25 of every address of ``gen_dir/smtp.json``; ``start()``/``stop()`` (root, own netns)."""
+class BenchSmtp(SmtpLab):
+    """Postfix on port 25 of every address of ``gen_dir/smtp.json``; ``start()``/``stop()`` (root, own netns).
+
+    The transport lab's :class:`SmtpLab` with a Postfix of its own making and none of the lab's scripted servers:
+    its ``stop()`` (Postfix, the temporary folder) serves as it is."""
 
     def __init__(self, gen_dir: Path) -> None:
+        super().__init__()
         listeners = json.loads((Path(gen_dir) / "smtp.json").read_text(encoding="utf-8"))["listeners"]
         self.addresses = sorted({item["address"] for item in listeners})
         self.hosts = sorted({item["host"] for item in listeners})
-        self.work: Path | None = None
-        self.ca_file: Path | None = None
-        self.postfix: subprocess.Popen[bytes] | None = None
-        self.added: list[str] = []
+        self.ca_file: Path | None = None  # type: ignore[assignment]  # made at start (the lab's is a class constant)
 
     def start(self, timeout: float = 30.0) -> None:
         try:
             self._addresses()
-            self.work = w = Path(tempfile.mkdtemp(prefix="mailtests-bench-smtp-"))
+            self.workdir = w = Path(tempfile.mkdtemp(prefix="mailtests-bench-smtp-"))
             os.chmod(w, 0o755)  # Postfix's daemons run as the postfix user
             for sub in ("etc", "queue", "data"):
                 (w / sub).mkdir()
@@ -129,7 +136,7 @@ class BenchSmtp:
             check = subprocess.run(["postfix", "-c", str(w / "etc"), "check"], capture_output=True, text=True,
                                    env=env)
             if check.returncode:
-                raise RuntimeError(f"postfix check: {check.stdout.strip()} {check.stderr.strip()}")
+                raise LabError(f"postfix check: {check.stdout.strip()} {check.stderr.strip()}")
             with open(w / "postfix.out", "ab") as out:
                 self.postfix = subprocess.Popen(["postfix", "-c", str(w / "etc"), "start-fg"], stdin=subprocess.DEVNULL,
                                                 stdout=out, stderr=out, env=env)
@@ -137,7 +144,7 @@ class BenchSmtp:
         except BaseException:
             logs = self.logs()
             self.stop()
-            raise RuntimeError(f"the benchmark's SMTP listeners did not start\n{logs}") from None
+            raise LabError(f"the benchmark's SMTP listeners did not start\n{logs}") from None
 
     def _addresses(self) -> None:
         present = subprocess.run(["ip", "-o", "-4", "addr", "show", "dev", "lo"], capture_output=True, text=True,
@@ -154,7 +161,7 @@ class BenchSmtp:
         waiting = [self.addresses[0], self.addresses[-1]] if self.addresses else []
         while waiting:
             if self.postfix is not None and self.postfix.poll() is not None:
-                raise RuntimeError(f"postfix exited with status {self.postfix.returncode}")
+                raise LabError(f"postfix exited with status {self.postfix.returncode}")
             try:
                 with socket.create_connection((waiting[0], 25), timeout=1) as sock:
                     if sock.recv(100).startswith(b"220"):
@@ -163,42 +170,20 @@ class BenchSmtp:
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"postfix does not answer on {waiting[0]}:25 within {timeout:g} s")
+                raise LabError(f"postfix does not answer on {waiting[0]}:25 within {timeout:g} s")
             time.sleep(0.1)
 
     def connections(self, settle: float = 1.0) -> Counter:
         """Connections Postfix logged so far, by client address (on loopback a client connects from the address it
         connects to: so, by listener address); ``settle``: seconds to wait for postlogd to catch up."""
         time.sleep(settle)
-        return Counter(re.findall(r"\]: connect from [^\[\s]*\[([0-9.]+)\]", self.logs(tail=None)))
-
-    def logs(self, tail: int | None = 5000) -> str:
-        path = self.work / "postfix.out" if self.work else None
-        text = path.read_text(errors="replace") if path and path.exists() else ""
-        return text[-tail:] if tail else text
+        log = self.workdir / "postfix.out" if self.workdir else None
+        text = log.read_text(errors="replace") if log and log.exists() else ""
+        return Counter(re.findall(r"\]: connect from [^\[\s]*\[([0-9.]+)\]", text))
 
     def stop(self) -> None:
-        if self.postfix is not None:
-            if self.work is not None and self.postfix.poll() is None:
-                subprocess.run(["postfix", "-c", str(self.work / "etc"), "stop"], capture_output=True,
-                               env={**os.environ, "MAIL_CONFIG": str(self.work / "etc")})
-            try:
-                self.postfix.wait(10)
-            except subprocess.TimeoutExpired:
-                self.postfix.send_signal(signal.SIGKILL)
-                self.postfix.wait(5)
-            self.postfix = None
-        if self.added:
+        if self.added:  # one `ip` for all of them, then the lab's stop
             subprocess.run(["ip", "-batch", "-"], input="".join(f"addr del {a}/32 dev lo\n" for a in self.added),
                            text=True, capture_output=True)
             self.added = []
-        if self.work is not None:
-            shutil.rmtree(self.work, ignore_errors=True)
-            self.work = None
-
-    def __enter__(self) -> BenchSmtp:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().stop()
