@@ -55,6 +55,7 @@ def _dnssec_stats(folder: Path) -> None:
     """Count and time dns.dnssec.validate_rrsig (see BENCH_DNSSEC_STATS), written per process as it leaves."""
     import dns.dnssec
 
+    folder.mkdir(parents=True, exist_ok=True)
     validate = dns.dnssec.validate_rrsig
     stats: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])  # algorithm -> [calls, CPU s, wall s]
     lock = threading.Lock()
@@ -88,12 +89,12 @@ def _dnssec_stats(folder: Path) -> None:
     dns.dnssec.validate_rrsig = timed
     os._exit = leave
     atexit.register(dump)
+    os.register_at_fork(after_in_child=stats.clear)  # a forked process counts its own verifications only
 
 
 def pytest_configure(config: pytest.Config) -> None:
     stats = os.environ.get("BENCH_DNSSEC_STATS")
     if stats:
-        Path(stats).mkdir(parents=True, exist_ok=True)
         _dnssec_stats(Path(stats))
     if os.environ.get("BENCH_MEMO_TO_DICT"):
         from mailtests.dnslayer.answer import Answer

@@ -202,3 +202,43 @@ def test_smtp_listeners_are_every_mx_address_once(world, zones: ZoneSource) -> N
     assert with_address <= mx_hosts
     assert len(mx_hosts - with_address) == sum("mx-noaddr" in d for d in w.defects.values())
     assert len(listeners) < COUNT  # shared provider hosts: fewer sessions than domains
+
+
+DNSSEC_STATS_SCRIPT = '''
+import os, sys
+from pathlib import Path
+import dns.dnssec, dns.name, dns.rdataset, dns.rrset
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+sys.path.insert(0, sys.argv[2])
+import experiments
+experiments._dnssec_stats(Path(sys.argv[1]))
+zone = dns.name.from_text("example.com.")
+rrset = dns.rrset.from_text(zone, 300, "IN", "A", "192.0.2.1")
+
+def signed(private, algorithm):
+    key = dns.dnssec.make_dnskey(private.public_key(), algorithm, flags=257)
+    sig = dns.dnssec.sign(rrset, private, zone, key, lifetime=3600)
+    return sig, {zone: dns.rdataset.from_rdata_list(300, [key])}
+
+rsa_sig, rsa_keys = signed(rsa.generate_private_key(65537, 2048), "RSASHA256")
+ec_sig, ec_keys = signed(ec.generate_private_key(ec.SECP256R1()), "ECDSAP256SHA256")
+dns.dnssec.validate_rrsig(rrset, rsa_sig, rsa_keys)
+pid = os.fork()
+if pid == 0:  # as mailtests/forked.py's warm-up process leaves: os._exit, no exit handlers
+    dns.dnssec.validate_rrsig(rrset, ec_sig, ec_keys)
+    dns.dnssec.validate_rrsig(rrset, ec_sig, ec_keys)
+    os._exit(0)
+os.waitpid(pid, 0)
+'''
+
+
+def test_the_dnssec_stats_hook_counts_verifications_in_every_process(tmp_path: Path) -> None:
+    """experiments.py's BENCH_DNSSEC_STATS hook: each process that verified writes its count by algorithm, the forked
+    warm-up process (leaving through os._exit) too; what the parent verified before the fork is not counted twice."""
+    script = tmp_path / "verify.py"
+    script.write_text(DNSSEC_STATS_SCRIPT)
+    subprocess.run([sys.executable, str(script), str(tmp_path / "stats"), str(BENCH)], check=True, timeout=60)
+    found = [json.loads(p.read_text()) for p in sorted((tmp_path / "stats").glob("dnssec-*.json"))]
+    calls = sorted(json.dumps({alg: v["calls"] for alg, v in f.items()}) for f in found)
+    assert calls == ['{"ECDSAP256SHA256": 2}', '{"RSASHA256": 1}']
+    assert all(v["cpu_s"] > 0 for f in found for v in f.values())
