@@ -107,24 +107,27 @@ class BenchLab(_lab.Lab):
 
     def zone_extras(self) -> dict[str, str]:
         """The generated delegations, added to the TLDs before the lab signs them (DNSSEC); the generated zones
-        listed in signed.json are signed first (one ECDSA key each), and their DS records added too."""
+        listed in signed.json are signed first (one key each, of the algorithm listed: RSA/SHA-256 2048 bits or
+        ECDSA P-256; a plain list of zones, as older generators wrote it, is ECDSA), and their DS records added too."""
         extras = {extra.name.removesuffix(".extra"): extra.read_text()
                   for extra in sorted((self.gen_dir / "delegations").glob("*.extra"))}
         listed = self.gen_dir / "signed.json"
-        signed = json.loads(listed.read_text(encoding="utf-8")) if listed.exists() else []
+        signed = json.loads(listed.read_text(encoding="utf-8")) if listed.exists() else {}
+        if isinstance(signed, list):
+            signed = dict.fromkeys(signed, signing.ECDSA)
         assert self.workdir
         work = self.workdir / "bench-signed"
         (work / "keys").mkdir(parents=True, exist_ok=True)
         with ThreadPoolExecutor(max_workers=4) as pool:
-            done = list(pool.map(lambda zone: self._sign_generated(zone, work), signed))
+            done = list(pool.map(lambda zone: self._sign_generated(zone, signed[zone], work), signed))
         self.bench_signed = {zone: path for zone, path, _ in done}
         for zone, _, ds in done:
             tld = zone.rstrip(".").rsplit(".", 1)[-1]
             extras[tld] = extras.get(tld, "") + ds + "\n"
         return extras
 
-    def _sign_generated(self, zone: str, work: Path) -> tuple[str, Path, str]:
-        stem = signing._keygen(zone, work / "keys")
+    def _sign_generated(self, zone: str, algorithm: str, work: Path) -> tuple[str, Path, str]:
+        stem = signing._keygen(zone, work / "keys", algorithm, 2048 if algorithm.startswith("RSA") else None)
         source = (self.gen_dir / "zones" / f"{zone.rstrip('.')}.zone").read_text(encoding="utf-8")
         path = signing._sign(signing.Plan(zone.rstrip(".")), source, signing._dnskey(work / "keys", stem), stem,
                              work)

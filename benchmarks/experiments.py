@@ -20,13 +20,25 @@ the diffs that make them permanent in the report:
     pytest-html rows carry the DNS evidence only for results that did not pass (audit.html
     has all of it): the evidence of 31,000 passing rows is most of report.html's size, of
     pytest-html's memory and of Chromium's load time.
+``BENCH_DNSSEC_STATS=DIR``
+    not a change but a measurement: every DNSSEC signature verification of the run
+    (``dns.dnssec.validate_rrsig``, which mailtests/dnssec/crypto.py calls once per
+    (RRset, RRSIG, key)) counted and timed (CPU of the calling thread) by algorithm;
+    each process that made any writes ``DIR/dnssec-<pid>.json`` as it leaves (the forked
+    warm-up process leaves through ``os._exit``, so that is wrapped too).
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
+import json
 import os
 import shlex
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
 
 import pytest
 
@@ -39,7 +51,51 @@ def _chose(config: pytest.Config, *flags: str) -> bool:
                for a in map(str, args) for f in flags)
 
 
+def _dnssec_stats(folder: Path) -> None:
+    """Count and time dns.dnssec.validate_rrsig (see BENCH_DNSSEC_STATS), written per process as it leaves."""
+    import dns.dnssec
+
+    folder.mkdir(parents=True, exist_ok=True)
+    validate = dns.dnssec.validate_rrsig
+    stats: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])  # algorithm -> [calls, CPU s, wall s]
+    lock = threading.Lock()
+
+    def timed(rrset, rrsig, keys, *args, **kwargs):
+        cpu, wall = time.thread_time(), time.perf_counter()
+        try:
+            return validate(rrset, rrsig, keys, *args, **kwargs)
+        finally:
+            cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
+            with lock:
+                entry = stats[dns.dnssec.algorithm_to_text(rrsig.algorithm)]
+                entry[0] += 1
+                entry[1] += cpu
+                entry[2] += wall
+
+    def dump() -> None:
+        if stats:
+            found = {alg: {"calls": int(c), "cpu_s": cpu, "wall_s": wall} for alg, (c, cpu, wall) in stats.items()}
+            (folder / f"dnssec-{os.getpid()}.json").write_text(json.dumps(found))
+            stats.clear()
+
+    exit_now = os._exit
+
+    def leave(status: int) -> None:
+        try:
+            dump()
+        finally:
+            exit_now(status)
+
+    dns.dnssec.validate_rrsig = timed
+    os._exit = leave
+    atexit.register(dump)
+    os.register_at_fork(after_in_child=stats.clear)  # a forked process counts its own verifications only
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    stats = os.environ.get("BENCH_DNSSEC_STATS")
+    if stats:
+        _dnssec_stats(Path(stats))
     if os.environ.get("BENCH_MEMO_TO_DICT"):
         from mailtests.dnslayer.answer import Answer
 

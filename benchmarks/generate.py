@@ -22,6 +22,7 @@ Output folder::
     views.json               BIND view name -> {"addresses": [...], "zones": [...]}
     domains.yaml             the domains to audit, resolver 127.53.0.53
     manifest.json            what was generated: providers, defects per domain
+    signed.json              the zones BenchLab signs at lab start, with their DNSSEC algorithm ({zone: algorithm})
     smtp.json                every MX host address once ({"host", "address"}): where a benchmark of --smtp
                              starts SMTP listeners (shared provider hosts are probed once however many
                              domains use them)
@@ -53,6 +54,9 @@ DEFECTS = {"no-mx": 0.006, "mx-noaddr": 0.006, "spf-toomany": 0.006, "no-ptr": 0
 DMARC_POLICIES = (("none", 0.35), ("quarantine", 0.25))
 SELF_DNS_ADDRESSES = tuple(f"127.53.3.{k}" for k in range(1, 5))
 SOA_TIMES = "7200 900 1209600 3600"
+#: The DNSSEC algorithms of the signed domains, in turn (RSA/SHA-256 2048-bit keys are still the most common, ECDSA
+#: P-256 the next): the verifications the suite makes are of both kinds.
+SIGNING_ALGORITHMS = ("RSASHA256", "ECDSAP256SHA256")
 
 
 def key_pool(rng: random.Random, count: int = 4) -> dict[int, list[str]]:
@@ -113,7 +117,7 @@ class World:
         self.rng = random.Random(seed)
         self.zones: dict[str, Zone] = {}
         self.delegations: dict[str, list[str]] = {tld: [] for tld in (*TLDS, "arpa")}
-        self.signed: list[str] = []  # zones BenchLab signs at lab start (DNSSEC), their DS added to the TLD
+        self.signed: dict[str, str] = {}  # zone -> DNSSEC algorithm: BenchLab signs them at lab start, DS in the TLD
         self.views: dict[str, list[str]] = {}
         self.entries: list[dict] = []
         self.defects: dict[str, list[str]] = {}
@@ -257,7 +261,7 @@ class World:
         zone.add("www", "CNAME", "@")
         self.entries.append(entry)
         if i % 3 == 1:  # a third of the domains signed (DNSSEC), as on the real internet under some TLDs
-            self.signed.append(fq)
+            self.signed[fq] = SIGNING_ALGORITHMS[len(self.signed) % len(SIGNING_ALGORITHMS)]
         if defects:
             self.defects[name] = defects
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dns.name
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from mailtests.config import load_config
 from mailtests.dnslayer.zonefiles import ZoneSource
@@ -107,8 +108,19 @@ def test_a_quick_benchmark_prints_every_row(tmp_path: Path) -> None:
     targets = [line for line in run.stdout.splitlines() if line.startswith(("- met: ", "- MISSED: "))]
     for issue_target in ("-n 2 at least 1.5 times faster", "no domain warmed up twice", "loads < 5 s and < 500 MiB",
                          "--shard 1/100 of", "in bounded memory", "shards merged give the single run's results",
-                         "1 domain, full catalog", "each (name, type) asked once"):
+                         "1 domain, full catalog", "each (name, type) asked once", "20 domains < 20 s",
+                         "a plain list (domains.txt", "memory of all processes given in every row",
+                         ">= 10x checkdmarc's speed per domain through 30 ms", "20 domains < 20 s with DNSSEC",
+                         "20 domains with --smtp < 30 s", "each MX address probed once"):
         assert any(issue_target in t for t in targets), issue_target
+    # what the rows count, not how fast: these hold on any machine
+    must_hold = ["a plain list (domains.txt", "memory of all processes given in every row",
+                 "about a third of the generated domains signed, with RSA and ECDSA both",
+                 "the run verified signatures of both kinds", "-m dnssec: each (name, type) asked once"]
+    if shutil.which("postfix"):
+        must_hold.append("--smtp: each MX address probed once")
+    for held in must_hold:
+        assert any(t.startswith("- met: " + held) for t in targets), (held, targets)
 
 
 def test_domains_publish_dmarc_and_dkim_as_providers_have_them(tmp_path: Path) -> None:
@@ -134,6 +146,45 @@ def test_domains_publish_dmarc_and_dkim_as_providers_have_them(tmp_path: Path) -
             assert key.is_alias and key.final_name.to_text() == f"{selector}._domainkey.{w.mail_of[name]}.net."
     assert cnamed > len(w.entries) / 2
     assert answer(zones, "example-0.com._report._dmarc.mailprov1.net", "TXT") == ['"v=DMARC1"']  # the wildcard
+def test_a_third_of_the_domains_are_signed_with_rsa_and_ecdsa_in_turn(world) -> None:
+    """signed.json: about a third of the generated zones, for BenchLab to sign at lab start, both algorithms."""
+    out, w = world
+    signed = json.loads((out / "signed.json").read_text())
+    assert signed == w.signed and set(signed) <= set(w.zones)
+    assert 0.3 * COUNT < len(signed) < 0.37 * COUNT
+    algorithms = Counter(signed.values())
+    assert set(algorithms) == {"RSASHA256", "ECDSAP256SHA256"} and abs(algorithms["RSASHA256"] - len(signed) / 2) <= 1
+
+
+def test_the_smtp_listeners_certificate_names_every_mx_host(world) -> None:
+    """benchmarks/smtplab.py's certificate chains to its CA and names each generated MX host (smtp.certificate passes
+    when the suite is given the CA with --ca-file)."""
+    from cryptography import x509
+    from smtplab import certificates
+
+    _, w = world
+    hosts = sorted(w.mx_addresses)
+    ca_pem, chain = certificates(hosts)
+    leaf, ca = x509.load_pem_x509_certificates(chain)
+    assert ca.public_bytes(serialization.Encoding.PEM) == ca_pem
+    leaf.verify_directly_issued_by(ca)
+    names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+        x509.DNSName)
+    assert set(hosts) <= set(names)
+
+
+def test_mx_addresses_are_those_the_domains_point_at(world, zones: ZoneSource) -> None:
+    """areas.mx_addresses (what --smtp must probe, each once) agrees with the zones: the A records of every MX host."""
+    from areas import mx_addresses
+
+    _, w = world
+    found = set()
+    for e in w.entries:
+        for mx in answer(zones, e["name"], "MX"):
+            found.update(answer(zones, mx.split()[1], "A"))
+    assert mx_addresses(w) == found
+
+
 def test_smtp_listeners_are_every_mx_address_once(world, zones: ZoneSource) -> None:
     """benchmarks/generate.py's smtp.json: the addresses a --smtp benchmark serves, each MX address once."""
     out, w = world
@@ -151,3 +202,43 @@ def test_smtp_listeners_are_every_mx_address_once(world, zones: ZoneSource) -> N
     assert with_address <= mx_hosts
     assert len(mx_hosts - with_address) == sum("mx-noaddr" in d for d in w.defects.values())
     assert len(listeners) < COUNT  # shared provider hosts: fewer sessions than domains
+
+
+DNSSEC_STATS_SCRIPT = '''
+import os, sys
+from pathlib import Path
+import dns.dnssec, dns.name, dns.rdataset, dns.rrset
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+sys.path.insert(0, sys.argv[2])
+import experiments
+experiments._dnssec_stats(Path(sys.argv[1]))
+zone = dns.name.from_text("example.com.")
+rrset = dns.rrset.from_text(zone, 300, "IN", "A", "192.0.2.1")
+
+def signed(private, algorithm):
+    key = dns.dnssec.make_dnskey(private.public_key(), algorithm, flags=257)
+    sig = dns.dnssec.sign(rrset, private, zone, key, lifetime=3600)
+    return sig, {zone: dns.rdataset.from_rdata_list(300, [key])}
+
+rsa_sig, rsa_keys = signed(rsa.generate_private_key(65537, 2048), "RSASHA256")
+ec_sig, ec_keys = signed(ec.generate_private_key(ec.SECP256R1()), "ECDSAP256SHA256")
+dns.dnssec.validate_rrsig(rrset, rsa_sig, rsa_keys)
+pid = os.fork()
+if pid == 0:  # as mailtests/forked.py's warm-up process leaves: os._exit, no exit handlers
+    dns.dnssec.validate_rrsig(rrset, ec_sig, ec_keys)
+    dns.dnssec.validate_rrsig(rrset, ec_sig, ec_keys)
+    os._exit(0)
+os.waitpid(pid, 0)
+'''
+
+
+def test_the_dnssec_stats_hook_counts_verifications_in_every_process(tmp_path: Path) -> None:
+    """experiments.py's BENCH_DNSSEC_STATS hook: each process that verified writes its count by algorithm, the forked
+    warm-up process (leaving through os._exit) too; what the parent verified before the fork is not counted twice."""
+    script = tmp_path / "verify.py"
+    script.write_text(DNSSEC_STATS_SCRIPT)
+    subprocess.run([sys.executable, str(script), str(tmp_path / "stats"), str(BENCH)], check=True, timeout=60)
+    found = [json.loads(p.read_text()) for p in sorted((tmp_path / "stats").glob("dnssec-*.json"))]
+    calls = sorted(json.dumps({alg: v["calls"] for alg, v in f.items()}) for f in found)
+    assert calls == ['{"ECDSAP256SHA256": 2}', '{"RSASHA256": 1}']
+    assert all(v["cpu_s"] > 0 for f in found for v in f.values())
