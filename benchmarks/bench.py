@@ -10,6 +10,7 @@ time goes (the run's phases; with py-spy installed, a GIL profile of the run).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -126,7 +127,11 @@ def measure(cmd: list[str], cwd: Path, env: dict | None = None, timeout: float =
     parent = memory.cgroup_parent()
     meter = memory.CgroupMeter(parent) if parent is not None else None
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT,
+    environment = {**os.environ, **(env or {})}
+    # as on a user's machine, Python keeps the compiled modules it made (a shell of this project's sandbox sets
+    # PYTHONDONTWRITEBYTECODE, which would recompile mailtests, and assertion-rewrite it, in every run)
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    proc = subprocess.Popen(argv, cwd=cwd, env=environment, stdout=out, stderr=subprocess.STDOUT,
                             text=True, preexec_fn=meter.preexec if meter else None)
     sampler = memory.TreeSampler(proc.pid) if meter is None else None
     deadline = started + timeout
@@ -301,6 +306,10 @@ class Bench:
         out.mkdir(parents=True)
         cmd = [self.python, "-m", "pytest", "--pyargs", "mailtests", "-p", "no:cacheprovider", "--domains",
                str(domains), "--resolver", resolver, "--reports", str(out)]
+        if importlib.util.find_spec("hypothesis") is not None:
+            # a test dependency of this repository, not of a user's install: its pytest plugin imports hypothesis
+            # at the end of every run (as the `mailtests` command, which turns it off too)
+            cmd += ["-p", "no:hypothesispytest"]
         if self.trust_anchor is not None:  # DNSSEC: the lab root's key, made at lab start
             cmd.append(f"--trust-anchor={self.trust_anchor}")
         if "-p" not in extra or "no:html" not in extra:
