@@ -70,6 +70,9 @@ def load_yaml(text: str, display: str) -> Any:
             problem, context = getattr(exc, "problem", None), getattr(exc, "context", None)
             detail = f"{problem} ({context})" if problem and context else (problem or context or str(exc))
             raise ConfigError(display, mark.line + 1 if mark else 0, "", f"invalid YAML: {detail}") from None
-    from mailtests.config_ruamel import load_ruamel
+    from mailtests.config_ruamel import YamlProblem, load_ruamel
 
-    return load_ruamel(text, display)
+    try:
+        return load_ruamel(text, min(MAX_YAML_NODES, MAX_RUAMEL_NODES), MAX_YAML_DEPTH)
+    except YamlProblem as exc:
+        raise ConfigError(display, exc.line, "", exc.message) from None

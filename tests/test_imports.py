@@ -19,9 +19,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Not imported by loading the plugin: each costs tens of milliseconds (jsonschema with referencing, rpds and attrs
-#: about 0.1 s), and a run needs each only for some inputs (see the module docstring).
+#: about 0.1 s; the audit, with every check module, dns.dnssec and cryptography, more), and a run needs each only
+#: for some inputs, or once it tests domains (see the module docstring).
 HEAVY = ("jsonschema", "referencing", "ruamel.yaml", "octodns", "dkim", "spf", "yaml", "hypothesis", "pytest_html",
-         "jinja2", "mailtests.config_ruamel")
+         "jinja2", "cryptography", "dns.dnssec", "smtplib", "http.client", "mailtests.audit", "mailtests.checks",
+         "mailtests.probes", "mailtests.config_ruamel")
 #: Not imported by reading a valid domains file that libyaml reads (the usual case).
 PARSING_ONLY = ("jsonschema", "ruamel.yaml", "mailtests.config_ruamel")
 
