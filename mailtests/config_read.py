@@ -3,20 +3,14 @@
 libyaml (:mod:`mailtests.fastyaml`) reads the common shapes fast; ruamel.yaml's round-trip
 loader reads the rest, guarded against aliases, too many values and deep nesting. Every
 problem is a :class:`ConfigError` naming the file and the line; :mod:`mailtests.config`
-validates what is read (see its docstring for the error format and the bounds).
+validates what is read (see its docstring for the error format and the bounds). ruamel.yaml
+(:mod:`mailtests.config_ruamel`) is imported only for a file libyaml leaves to it: most files
+never need it, and importing it is a twentieth of a second of every run's start-up.
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.composer import Composer
-from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent
-from ruamel.yaml.reader import ReaderError
 
 #: Larger files are refused unread (the pure-Python YAML parser needs ~1 s per MB).
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -29,7 +23,6 @@ MAX_YAML_NODES = 2_000_000
 MAX_RUAMEL_NODES = 100_000
 #: The schema nests 5 deep; anything much deeper is not a domains file.
 MAX_YAML_DEPTH = 16
-_MAX_DIGITS = 100  # a longer number is refused with its line (Python's int() stops at 4,300 digits, lineless)
 
 
 class ConfigError(Exception):
@@ -58,34 +51,6 @@ def check_lines(text: str, display: str) -> None:
                                                    f"{MAX_LINE_CHARS:,}")
 
 
-class _Refused(MarkedYAMLError):
-    """Input the loader will not parse (aliases, too many values, too deep)."""
-
-
-class _GuardedComposer(Composer):
-    """A composer that refuses aliases and bounds the number and depth of nodes."""
-
-    def __init__(self, loader: Any = None) -> None:
-        super().__init__(loader=loader)
-        self.node_count = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.parser.peek_event()
-        if isinstance(event, AliasEvent):
-            raise _Refused(None, None, f"YAML aliases (*{event.anchor}) are not allowed", event.start_mark)
-        self.node_count += 1
-        limit = min(MAX_YAML_NODES, MAX_RUAMEL_NODES)
-        if self.node_count > limit:
-            raise _Refused(None, None, f"too many values (more than {limit})", event.start_mark)
-        if self.depth >= MAX_YAML_DEPTH:
-            raise _Refused(None, None, f"nested too deep (more than {MAX_YAML_DEPTH} levels)", event.start_mark)
-        value = getattr(event, "value", None)
-        if isinstance(value, str) and len(value) > _MAX_DIGITS and value.lstrip("+-").replace("_", "").isdigit():
-            raise _Refused(None, None, f"a number of {len(value):,} digits: no value here is that long",
-                           event.start_mark)  # Python refuses to convert it (sys.get_int_max_str_digits)
-        return super().compose_node(parent, index)
-
-
 def load_yaml(text: str, display: str) -> Any:
     """Parse one YAML document: with libyaml where :mod:`mailtests.fastyaml` reads it as ruamel would, else with
     ruamel's round-trip loader (for line numbers); errors become ConfigError."""
@@ -105,31 +70,9 @@ def load_yaml(text: str, display: str) -> Any:
             problem, context = getattr(exc, "problem", None), getattr(exc, "context", None)
             detail = f"{problem} ({context})" if problem and context else (problem or context or str(exc))
             raise ConfigError(display, mark.line + 1 if mark else 0, "", f"invalid YAML: {detail}") from None
-    return _load_ruamel(text, display)
+    from mailtests.config_ruamel import YamlProblem, load_ruamel
 
-
-def _load_ruamel(text: str, display: str) -> Any:
-    """Parse one YAML document with the round-trip loader (for line numbers); errors become ConfigError."""
-    yaml = YAML(typ="rt")
-    yaml.Composer = _GuardedComposer
-    yaml.allow_duplicate_keys = False
     try:
-        with warnings.catch_warnings():  # ruamel.yaml warns on stderr (a reused anchor): the file's problems are errors
-            warnings.simplefilter("ignore")
-            return yaml.load(text)
-    except _Refused as exc:
-        raise ConfigError(display, exc.problem_mark.line + 1, "", str(exc.problem)) from None
-    except DuplicateKeyError as exc:
-        raise ConfigError(display, exc.problem_mark.line + 1, "", f"invalid YAML: {exc.problem}") from None
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        if exc.context_mark and mark.index >= len(text.rstrip()):
-            mark = exc.context_mark  # "got <stream end>": point at what was left open
-        detail = f"{exc.problem} ({exc.context})" if exc.problem and exc.context else (exc.problem or exc.context)
-        raise ConfigError(display, mark.line + 1 if mark else 0, "", f"invalid YAML: {detail}") from None
-    except ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
-        char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
-        raise ConfigError(display, line, "", f"invalid YAML: character {char}: {exc.reason}") from None
-    except (YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
-        raise ConfigError(display, 0, "", f"invalid YAML: {exc}") from None
+        return load_ruamel(text, min(MAX_YAML_NODES, MAX_RUAMEL_NODES), MAX_YAML_DEPTH)
+    except YamlProblem as exc:
+        raise ConfigError(display, exc.line, "", exc.message) from None

@@ -14,8 +14,11 @@ goes), which made loading 10,000 domains slower than the hand-written validator 
 The domain entries, the repetitive part of a large file, therefore go through a cheap path
 first: :func:`compile_check` compiles the ``domain`` subschema, read from the schema itself,
 into plain predicates that say only "valid" (the usual case) or "not"; jsonschema then
-explains an invalid entry. The rest of the file is validated by jsonschema directly. The
-verdicts are the same (a test compares the two on every case file and valid example).
+explains an invalid entry. The whole file goes through the same cheap path first, so that
+a valid file never needs jsonschema: importing it (with referencing, rpds and attrs) and
+building its validators is a tenth of a second, most of the start-up of a run of one domain;
+it is imported when a file is invalid, to explain why. The verdicts are the same (a test
+compares the two on every case file and valid example).
 """
 
 from __future__ import annotations
@@ -23,32 +26,44 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator, ValidationError, validators
-from ruamel.yaml.scalarbool import ScalarBoolean
+if TYPE_CHECKING:  # jsonschema is imported where a file is invalid (see the module docstring)
+    from jsonschema import ValidationError
 
 SCHEMA_FILE = "domains.schema.json"
-_BOOL = (bool, ScalarBoolean)  # ruamel's round-trip loader keeps true/false as ScalarBoolean, an int
 
 
 def _is_bool(checker: Any, value: Any) -> bool:
-    return isinstance(value, _BOOL)
+    """A bool, or ruamel's ScalarBoolean (its round-trip loader keeps true/false as that int subclass). ruamel is
+    not imported for this: a tree holding one was read by ruamel, which has loaded the class already."""
+    if isinstance(value, bool):
+        return True
+    if value.__class__ is int or not isinstance(value, int):
+        return False
+    scalarbool = sys.modules.get("ruamel.yaml.scalarbool")
+    return scalarbool is not None and isinstance(value, scalarbool.ScalarBoolean)
 
 
 def _is_integer(checker: Any, value: Any) -> bool:  # 64.0 is no whole number in a domains file
-    return isinstance(value, int) and not isinstance(value, _BOOL)
+    return isinstance(value, int) and not _is_bool(checker, value)
 
 
 def _is_number(checker: Any, value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, _BOOL)
+    return isinstance(value, int | float) and not _is_bool(checker, value)
 
 
-_Validator = validators.extend(Draft202012Validator, type_checker=Draft202012Validator.TYPE_CHECKER.redefine_many(
-    {"boolean": _is_bool, "integer": _is_integer, "number": _is_number}))
+@cache
+def _validator_class() -> Any:
+    """jsonschema's draft 2020-12 validator with the file's notions of boolean, integer and number."""
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(Draft202012Validator, type_checker=Draft202012Validator.TYPE_CHECKER.redefine_many(
+        {"boolean": _is_bool, "integer": _is_integer, "number": _is_number}))
 
 
 @cache
@@ -64,14 +79,15 @@ def _validators() -> tuple[Any, Any]:
     top = json.loads(json.dumps(full))
     top["properties"]["domains"] = {k: v for k, v in top["properties"]["domains"].items() if k != "items"}
     entry = {"$defs": full["$defs"], **full["$defs"]["domain"]}
-    return _Validator(top), _Validator(entry)
+    validator = _validator_class()
+    return validator(top), validator(entry)
 
 
 def kind(value: Any) -> str:
     """How a YAML value is described in messages: ``the string 'x'``, ``a list`` ..."""
     if value is None:
         return "nothing"
-    if isinstance(value, _BOOL):
+    if _is_bool(None, value):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return f"the number {value}"
@@ -170,7 +186,7 @@ def _keyword(word: str, arg: Any, node: dict, defs: dict) -> Callable[[Any], boo
         return properties
     if word == "enum":
         allowed = tuple(arg)
-        return lambda v: not isinstance(v, _BOOL) and v in allowed
+        return lambda v: not _is_bool(None, v) and v in allowed
     if word in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         compare = {"minimum": lambda v: v >= arg, "maximum": lambda v: v <= arg,
                    "exclusiveMinimum": lambda v: v > arg, "exclusiveMaximum": lambda v: v < arg}[word]
@@ -182,6 +198,13 @@ def _keyword(word: str, arg: Any, node: dict, defs: dict) -> Callable[[Any], boo
 def _entry_check() -> Callable[[Any], bool]:
     full = schema()
     return compile_check(full["$defs"]["domain"], full["$defs"])
+
+
+@cache
+def _file_check() -> Callable[[Any], bool]:
+    """The cheap path for the whole file (its domain entries included)."""
+    full = schema()
+    return compile_check(full, full["$defs"])
 
 
 def domain_errors(items: list) -> Iterator[tuple[int, ValidationError]]:
@@ -198,6 +221,8 @@ def domain_errors(items: list) -> Iterator[tuple[int, ValidationError]]:
 
 def first_error(tree: Any) -> tuple[int | None, str, str | None, str] | None:
     """The first problem of the file (by line) as (0-based line or None, key, domain or None, message)."""
+    if _file_check()(tree):  # the usual case: valid, said without jsonschema (see the module docstring)
+        return None
     top, _ = _validators()
     found = [_report(tree, list(e.absolute_path), e) for e in top.iter_errors(tree)]
     domains = tree.get("domains") if isinstance(tree, dict) else None

@@ -5,11 +5,11 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dns.name
 import dns.resolver
 
-from .audit import Audit
 from .catalog import CHECKS
 from .config import Config, ConfigError, load_config, parse_resolver
 from .config_values import NOT_A_SELECTOR, is_selector
@@ -19,8 +19,10 @@ from .dnslayer.zonelines import record_lines
 from .forked import ForkedWarmUp
 from .forked import available as forked_available
 from .inputs import InputError, exists
-from .probes import ProbeLayer
 from .result import FIXED, REGRESSION, Outcome, Result, change_between
+
+if TYPE_CHECKING:  # imported where the engine is made: the checks' libraries are no cost of loading the plugin
+    from .audit import Audit
 
 #: Checks that ask the name servers themselves: zone files cannot answer them (they run live in a comparison).
 LIVE_SERVER_CHECKS = frozenset({"ns.authoritative", "ns.serial-consistent", "ns.parent-match"})
@@ -231,7 +233,11 @@ class Engine:
     """The DNS layer and the audit of one run."""
 
     def __init__(self, settings: Settings):
+        # The audit (every check module, dns.dnssec, cryptography) and the probes (ssl, http.client, smtplib) are
+        # imported here, not with the plugin, which pytest loads in every run of an environment it is installed in.
+        from .audit import Audit
         from .dnslayer.zonefiles import ZoneFileError, ZoneSource
+        from .probes import ProbeLayer
 
         self.settings = settings
         zones = None

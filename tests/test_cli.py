@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from mailtests import cli
 from mailtests.catalog import CHECKS
 from mailtests.cli import split_domains
 from tests.demo import DEMO_DOMAINS, DEMO_ZONES
@@ -181,3 +182,14 @@ def test_many_domains_get_one_line_per_failure(folder):
 ])
 def test_positional_arguments_are_domains_and_option_values_are_not(argv, names, rest):
     assert split_domains(argv) == (names, rest)
+
+
+@pytest.mark.parametrize("argv, names", [(["example.com", "example.net"], ["example.com", "example.net"]),
+                                         (["--domains=f.yaml"], []), (["e.com", "--offline"], ["e.com"])])
+def test_domain_names_alone_need_no_pytest_configuration(monkeypatch, argv, names):
+    """Reading pytest's option table costs a whole pytest configuration: only an option before a token needs it."""
+    def refuse(plugins):
+        raise AssertionError("pytest's option table was read")
+
+    monkeypatch.setattr(cli, "_value_options", refuse)
+    assert split_domains(argv)[0] == names

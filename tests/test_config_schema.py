@@ -17,7 +17,15 @@ from mailtests.config import (
     DomainEntry,
     parse_config,
 )
-from mailtests.config_schema import _entry_check, _validators, compile_check, schema
+from mailtests.config_schema import (
+    _entry_check,
+    _file_check,
+    _validator_class,
+    _validators,
+    compile_check,
+    first_error,
+    schema,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = [ROOT / "domains.yaml", ROOT / "tests" / "lab" / "domains.yaml",
@@ -85,3 +93,27 @@ def test_the_cheap_path_refuses_keywords_it_does_not_know():
 def test_the_cheap_path_reads_bounds_and_types(value, valid):
     seconds = compile_check({"$ref": "#/$defs/seconds"}, schema()["$defs"])
     assert seconds(value) is valid
+
+
+def _ruamel_tree(path: Path):
+    """The file as the loader's ruamel path reads it (true/false as ScalarBoolean), or None if it is not YAML."""
+    try:
+        return YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+    except Exception:
+        return None
+
+
+FILES = [p for p in [*EXAMPLES, *sorted((ROOT / "tests" / "config_cases").glob("*.yaml"))]
+         if p.stat().st_size < 100_000 and _ruamel_tree(p) is not None]
+TREES = [{"domains": ["a.example"], "offline": True}, {"domains": ["a.example"], "offline": 1},
+         {"domains": ["a.example"], "timeout": True}, {"domains": ["a.example"], "concurrency": 4.0},
+         {"domains": []}, {"domains": ["a.example"], "extra": 1}, {"resolvers": ["192.0.2.1"]}, [], "x"]
+
+
+@pytest.mark.parametrize("tree", [_ruamel_tree(p) for p in FILES] + TREES,
+                         ids=[str(p.relative_to(ROOT)) for p in FILES] + [repr(t) for t in TREES])
+def test_the_cheap_path_agrees_with_jsonschema_on_whole_files(tree):
+    """A valid file is never shown to jsonschema (first_error's cheap path): the verdicts must be jsonschema's."""
+    whole = _validator_class()(schema())
+    assert _file_check()(tree) == whole.is_valid(tree)
+    assert (first_error(tree) is None) == whole.is_valid(tree)

@@ -87,7 +87,10 @@ def verifying_context(ca_file: str | None) -> ssl.SSLContext:
 
 
 def _unverified_context() -> ssl.SSLContext:
-    ctx = ssl.create_default_context()
+    """A client context that verifies nothing: ``create_default_context()``'s settings, without loading the system's
+    CA store first (about 70 ms each, twice at import for OLD_CONTEXTS; a context that verifies nothing never reads
+    it)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     return ctx
