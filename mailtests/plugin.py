@@ -244,6 +244,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         if run.get_settings().runs_per_run_checks:  # a shard other than 1 leaves resolver health to shard 1
             run.records.extend(r.to_dict() for r in results)
         pytest.exit(terminal(f"resolver.reachable: {message}"), returncode=pytest.ExitCode.INTERRUPTED)
+    # What collection made lives until the end: out of the collector's way before the warm-up forks (a collection
+    # after the fork would touch, and so copy, every page the two processes share)
+    gc.collect()
+    gc.freeze()
     mode = session.config.getoption("warmup")
     if mode != "off":
         share = worker_index(session.config)
@@ -255,9 +259,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         make_large(session.config)
     if hasattr(session.config, "workerinput"):
         run.bulk = not session.config.pluginmanager.hasplugin("mailtests-html") or run.html_pointer is not None
-    # The run's answers and results live until the end: move them out of the collector's way (later full
-    # collections, and pytest's gc.collect() at exit, no longer walk them).
-    gc.collect()
+    # So do the answers and results of a warm-up in threads (later full collections, and pytest's gc.collect() at
+    # exit, no longer walk them)
     gc.freeze()
 
 
