@@ -12,6 +12,8 @@ whether those versions are refused (RFC 8996).
 
 from __future__ import annotations
 
+import functools
+import os
 import smtplib
 import socket
 import ssl
@@ -82,7 +84,15 @@ class SmtpSession:
 
 
 def verifying_context(ca_file: str | None) -> ssl.SSLContext:
-    """OpenSSL's default trust store (``SSL_CERT_FILE``/``SSL_CERT_DIR`` honoured), or only ``ca_file``."""
+    """OpenSSL's default trust store (``SSL_CERT_FILE``/``SSL_CERT_DIR`` honoured), or only ``ca_file``.
+
+    Made once per store and shared by every session and fetch of the run (a context serves any number of
+    connections, from any thread): loading the store costs tens of milliseconds each time."""
+    return _context(ca_file, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.lru_cache(maxsize=8)
+def _context(ca_file: str | None, cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
 
 
