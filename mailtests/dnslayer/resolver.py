@@ -4,25 +4,72 @@ RFC 1035 §4.2.1 (UDP, truncation), RFC 7766 §5 (TCP fallback), RFC 6891 (EDNS
 buffer size). One :class:`WireSource` asks a list of servers with retries; it
 serves both recursive questions (to the configured resolvers) and direct,
 non-recursive ones (to a zone's name servers).
+
+The query's wire is made here (:class:`Query`), not by ``dns.message.make_query``: building
+a dnspython Message and rendering it cost 0.1-0.25 ms a question, a fifth of the CPU a run
+spends per question, for 30 bytes that are the same but for the name and type (RFC 1035
+§4.1, RFC 6891 §6.1.2 OPT with the DO bit of RFC 3225); dnspython still sends it, reads
+and parses the response, and falls back to TCP.
 """
 
 from __future__ import annotations
 
+import struct
 import time
 from dataclasses import dataclass
 
+import dns.entropy
 import dns.exception
 import dns.flags
 import dns.message
 import dns.name
+import dns.opcode
 import dns.query
 import dns.rcode
+import dns.rdataclass
 import dns.rdatatype
 
 from .answer import TIMEOUT, Answer, records_from_rrsets
 
 #: EDNS buffer size of the DNS Flag Day 2020: no fragmentation on common paths.
 EDNS_PAYLOAD = 1232
+
+
+#: The OPT pseudo-record every query carries (RFC 6891 §6.1.2): root owner, type OPT, the UDP payload size as its
+#: class, extended rcode 0, version 0, the DO flag (RFC 3225 §3) in its TTL, no options.
+_OPT = b"\x00" + struct.pack("!HHIH", dns.rdatatype.OPT, EDNS_PAYLOAD, dns.flags.DO, 0)
+#: Responses that may leave the question out (dnspython's ``Message.is_response``).
+_BARE_RCODES = frozenset({dns.rcode.FORMERR, dns.rcode.SERVFAIL, dns.rcode.NOTIMP, dns.rcode.REFUSED})
+
+
+class Query:
+    """A query as ``dns.query.udp``/``tcp`` use it (its wire, ``is_response``, no TSIG): what
+    ``dns.message.make_query(qname, rdtype, use_edns=0, payload=EDNS_PAYLOAD, want_dnssec=True)`` sends, with RD
+    as ``recursive`` says and CD as ``cd`` does, made without a Message."""
+
+    keyring = None
+    mac = None
+
+    def __init__(self, qname: dns.name.Name, rdtype: int, recursive: bool = True, cd: bool = False):
+        self.qname, self.rdtype = qname, rdtype
+        self.id = dns.entropy.random_16()
+        self.flags = (dns.flags.RD if recursive else 0) | (dns.flags.CD if cd else 0)
+        labels = b"".join(bytes((len(label),)) + label for label in qname.labels)  # absolute: ends with b"\0"
+        self.wire = struct.pack("!6H", self.id, self.flags, 1, 0, 0, 1) + labels + struct.pack("!HH", rdtype,
+                                                                                               dns.rdataclass.IN) + _OPT
+
+    def to_wire(self, *args, **kwargs) -> bytes:
+        return self.wire
+
+    def is_response(self, other: dns.message.Message) -> bool:
+        """Whether ``other`` answers this query, as ``dns.message.Message.is_response`` decides for a query."""
+        if (not other.flags & dns.flags.QR or other.id != self.id
+                or dns.opcode.from_flags(other.flags) != dns.opcode.QUERY):
+            return False
+        if not other.question:
+            return other.rcode() in _BARE_RCODES
+        return all(q.name == self.qname and q.rdtype == self.rdtype and q.rdclass == dns.rdataclass.IN
+                   and q.covers == dns.rdatatype.NONE for q in other.question)
 
 
 @dataclass(frozen=True)
@@ -85,13 +132,9 @@ def ask(server: Server, qname: dns.name.Name, rdtype: str, timeout: float, recur
     Every question sets the DO bit (RFC 3225, RFC 4035 §3.2.1), so that the one answer the run keeps
     per (name, type) carries its RRSIGs for the DNSSEC checks; they are kept apart from the records
     (:attr:`Answer.signatures`), so a check sees only the type it asked for."""
-    query = dns.message.make_query(qname, dns.rdatatype.from_text(rdtype), use_edns=0, payload=EDNS_PAYLOAD,
-                                   want_dnssec=True)
-    if not recursive:
-        query.flags &= ~dns.flags.RD
+    query = Query(qname, dns.rdatatype.from_text(rdtype), recursive, cd)
     shown = str(server)
     if cd:
-        query.flags |= dns.flags.CD
         shown += " +cd"  # the evidence says how it was asked (dig +cd), apart from the ordinary answer
     started = time.monotonic()
     try:
