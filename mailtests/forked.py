@@ -56,11 +56,12 @@ class ForkedWarmUp:
     ``compute(domain, check_id)`` runs in the child (a thread pool of ``workers``);
     ``done(domain)`` is called there once every pair of a domain has its result.
     ``stats()`` (run in the child with each result and at the end) gives what the
-    parent reports, e.g. the DNS layer's counts.
+    parent reports, e.g. the DNS layer's counts; ``setup()`` runs in the child first.
     """
 
     def __init__(self, pairs: Sequence[Key], compute: Callable[[str, str], Result], workers: int,
-                 done: Callable[[str], None] | None = None, stats: Callable[[], dict] | None = None) -> None:
+                 done: Callable[[str], None] | None = None, stats: Callable[[], dict] | None = None,
+                 setup: Callable[[], None] | None = None) -> None:
         self.keys = frozenset(pairs)
         self.results: dict[Key, Result] = {}
         self.answers: list = []  # every answer the child sent, by number
@@ -79,6 +80,8 @@ class ForkedWarmUp:
                 # The child lives for one warm-up: no cyclic GC (the checks make no cycles), which would also
                 # touch, and so copy, every page of the parent's heap it shares.
                 gc.disable()
+                if setup is not None:  # what the child needs before it starts (mailtests.forked_pair)
+                    setup()
                 with os.fdopen(write, "wb", buffering=BUFFER) as out:
                     _serve(out, pairs, compute, workers, done, stats)
             except BrokenPipeError:

@@ -254,7 +254,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         if share is not None:  # -n N, scheduled by domain share: this worker computes its own domains only
             pairs = [pair for pair in pairs if mine(*pair, *share)]
         # an xdist worker runs beside others already: threads, no process of its own
-        engine.warm_up(pairs, "threads" if hasattr(session.config, "workerinput") else mode)
+        engine.warm_up(pairs, "threads" if hasattr(session.config, "workerinput") else mode,
+                       session.config.getoption("warmup_processes"))
     if len(pairs) > QUIET_ABOVE:
         make_large(session.config)
     if hasattr(session.config, "workerinput"):

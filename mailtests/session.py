@@ -23,6 +23,7 @@ from .result import FIXED, REGRESSION, Outcome, Result, change_between
 
 if TYPE_CHECKING:  # imported where the engine is made: the checks' libraries are no cost of loading the plugin
     from .audit import Audit
+    from .forked_pair import PairedWarmUp
 
 #: Checks that ask the name servers themselves: zone files cannot answer them (they run live in a comparison).
 LIVE_SERVER_CHECKS = frozenset({"ns.authoritative", "ns.serial-consistent", "ns.parent-match"})
@@ -259,7 +260,7 @@ class Engine:
             self.layer = DnsLayer(resolver, zones, offline=settings.offline, timeout=settings.timeout)
         self.audit = Audit(self.layer, settings.config, self.probes)
         self._lines: dict = {}
-        self.forked: ForkedWarmUp | None = None  # the warm-up process, when the results come from one
+        self.forked: ForkedWarmUp | PairedWarmUp | None = None  # the warm-up processes, when results come from them
         self.warmup = "off"  # how the results were computed ahead of the tests: process, threads or off
         self.warmed: list[str] = []  # the domains the warm-up computed (a per-run subject such as a resolver: not)
 
@@ -356,16 +357,29 @@ class Engine:
                    for a in probes]
         return message, results
 
-    def warm_up(self, pairs: list[tuple[str, str]], mode: str = "process") -> None:
-        """Compute the results of ``pairs`` ahead of the tests: in a child process that streams them in the
-        tests' order (``process``, where :func:`mailtests.forked.available`), or with threads here first."""
+    def warm_up(self, pairs: list[tuple[str, str]], mode: str = "process", processes: int | None = None) -> None:
+        """Compute the results of ``pairs`` ahead of the tests: in child processes that stream them in the
+        tests' order (``process``, where :func:`mailtests.forked.available`; two of them from
+        :data:`mailtests.forked_pair.PAIR_FROM` domains, or as ``processes`` says), or with threads here first."""
         self.warmed = list(dict.fromkeys(domain for domain, check_id in pairs if not CHECKS[check_id].per_run))
         if mode == "process" and self.live is None and forked_available():
+            from .forked_pair import PAIR_FROM, PairedWarmUp
+
             audit = self.audit
-            audit.keep_facts(len({domain for domain, _ in pairs}))  # in the tests' order, a domain's checks
-            self.forked = ForkedWarmUp(pairs, audit.compute, self.settings.concurrency, done=audit.forget_facts,
-                                       stats=lambda: {"sent": self.layer.sent, "cached": self.layer.cached})
-            self.warmup = "process"
+            domains = len({domain for domain, _ in pairs})
+            audit.keep_facts(domains)  # in the tests' order, a domain's checks
+
+            def stats() -> dict:
+                return {"sent": self.layer.sent, "cached": self.layer.cached}
+
+            if (processes or (2 if domains >= PAIR_FROM else 1)) >= 2 and domains >= 2:
+                self.forked = PairedWarmUp(pairs, audit.compute, self.settings.concurrency, self.layer,
+                                           done=audit.forget_facts, stats=stats)
+                self.warmup = "processes"
+            else:
+                self.forked = ForkedWarmUp(pairs, audit.compute, self.settings.concurrency,
+                                           done=audit.forget_facts, stats=stats)
+                self.warmup = "process"
             return
         self.warmup = "threads"
         for audit in (self.audit, self.live):

@@ -1,0 +1,183 @@
+"""The warm-up on two processes: each computes half of the domains, and each DNS question is still asked once.
+
+One warm-up process is one core: at 1,000 domains it needs about as long as the whole
+run's target, most of it dnspython building and parsing messages under the GIL. With
+two cores and enough domains the run forks two (:class:`PairedWarmUp`), each a
+:class:`mailtests.forked.ForkedWarmUp` of its own share of the domains (alternate
+domains in the tests' order, so that both stream from the start).
+
+The two share what the run asks once: a question belongs to the process of the
+nearest enclosing domain of the run it is about (``mail.example.com`` to the one that
+computes example.com); every other name (a provider's name servers, MX hosts and SPF
+includes, reverse names, the parents' DNSSEC keys) belongs to the first. Each process
+sends the questions the other owns to the other (:class:`Peer`, over a socket pair),
+which answers from its run-wide cache and counts them as sent; the asker counts them as
+answered from the cache. When the other process cannot answer (it failed, or its
+lookup raised), the asker asks for itself; when a process fails, the parent computes
+the results it did not send, as with one process.
+Python's standard library has no cross-process cache that shares live objects, hence
+this small request/answer protocol (length-prefixed pickles on a Unix socket pair).
+"""
+
+from __future__ import annotations
+
+import pickle
+import socket
+import struct
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from .forked import ForkedWarmUp, Key
+from .result import Result
+
+#: The fewest domains for which two warm-up processes pay (fewer: one).
+PAIR_FROM = 20
+_HEADER = struct.Struct("!I")
+
+
+def owner_of(name: str, owners: dict[str, int]) -> int:
+    """The process that owns questions about ``name`` (text, any case, with or without the final dot)."""
+    name = name.lower().rstrip(".")
+    while name:
+        found = owners.get(name)
+        if found is not None:
+            return found
+        name = name.partition(".")[2]
+    return 0
+
+
+def _send(sock: socket.socket, lock: threading.Lock, message: object) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    with lock:
+        sock.sendall(_HEADER.pack(len(data)) + data)
+
+
+def _receive(sock: socket.socket) -> object | None:
+    """One message, or None once the other side has closed."""
+    header = _exactly(sock, _HEADER.size)
+    if header is None:
+        return None
+    body = _exactly(sock, _HEADER.unpack(header)[0])
+    return None if body is None else pickle.loads(body)
+
+
+def _exactly(sock: socket.socket, size: int) -> bytes | None:
+    chunks, left = [], size
+    while left:
+        chunk = sock.recv(min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+class Peer:
+    """One warm-up process's end of the pair: answers the other's questions from this process's DNS layer (and
+    its run-wide cache), and asks the other for the questions the other owns (None when it cannot answer)."""
+
+    def __init__(self, sock: socket.socket, layer, owners: dict[str, int], me: int, workers: int = 16) -> None:
+        self.sock, self.layer, self.owners, self.me = sock, layer, owners, me
+        self._lock = threading.Lock()  # one message at a time on the socket; the table of questions asked
+        self._waiting: dict[int, Future] = {}
+        self._next = 0
+        self._broken = False
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mailtests-peer")
+        threading.Thread(target=self._read, name="mailtests-peer-reader", daemon=True).start()
+
+    def owns(self, name) -> bool:
+        return owner_of(name.to_text() if hasattr(name, "to_text") else str(name), self.owners) == self.me
+
+    def ask(self, method: str, *args):
+        """The other process's answer to ``layer.<method>(*args)``, or None when it cannot give one."""
+        future: Future = Future()
+        with self._lock:
+            if self._broken:
+                return None
+            number = self._next = self._next + 1
+            self._waiting[number] = future
+        try:
+            _send(self.sock, self._lock, ("ask", number, method, args))
+        except OSError:
+            self._fail()
+        return future.result()
+
+    def _read(self) -> None:
+        try:
+            while (message := _receive(self.sock)) is not None:
+                kind, number, first, second = message
+                if kind == "ask":
+                    self._pool.submit(self._answer, number, first, second)
+                    continue
+                with self._lock:
+                    future = self._waiting.pop(number, None)
+                if future is not None:
+                    future.set_result(first if second is None else None)
+        except (OSError, pickle.UnpicklingError, EOFError):  # the other process is gone
+            pass
+        self._fail()
+
+    def _answer(self, number: int, method: str, args: tuple) -> None:
+        try:
+            reply = ("answer", number, getattr(self.layer, method)(*args), None)
+        except Exception as exc:  # the asker then asks for itself
+            reply = ("answer", number, None, repr(exc))
+        try:
+            _send(self.sock, self._lock, reply)
+        except OSError:
+            pass
+
+    def _fail(self) -> None:
+        with self._lock:
+            self._broken = True
+            waiting, self._waiting = self._waiting, {}
+        for future in waiting.values():
+            if not future.done():
+                future.set_result(None)
+
+
+class PairedWarmUp:
+    """Two :class:`ForkedWarmUp` processes, each with its share of the domains; read back as one."""
+
+    def __init__(self, pairs: Sequence[Key], compute: Callable[[str, str], Result], workers: int, layer,
+                 done: Callable[[str], None] | None = None, stats: Callable[[], dict] | None = None) -> None:
+        domains = list(dict.fromkeys(domain for domain, _ in pairs))
+        self.owners = {d.lower().rstrip("."): i % 2 for i, d in enumerate(domains)}
+        self.share = {d: i % 2 for i, d in enumerate(domains)}
+        first, second = socket.socketpair()
+
+        def join(me: int) -> Callable[[], None]:
+            def setup() -> None:  # in the child, after its fork: its end of the pair
+                (second if me == 0 else first).close()
+                layer.forward = Peer(first if me == 0 else second, layer, self.owners, me)
+            return setup
+
+        shares = [[p for p in pairs if self.share[p[0]] == i] for i in (0, 1)]
+        self.children = [ForkedWarmUp(shares[i], compute, workers, done, stats, setup=join(i)) for i in (0, 1)]
+        first.close()
+        second.close()
+
+    def result(self, key: Key) -> Result | None:
+        return self.children[self.share.get(key[0], 0)].result(key)
+
+    @property
+    def stats(self) -> dict:
+        """Both processes' DNS counts added up (and the larger of their peak memories)."""
+        total: dict = {}
+        for child in self.children:
+            for key, value in child.stats.items():
+                total[key] = max(total.get(key, 0), value) if key == "maxrss_kib" else total.get(key, 0) + value
+        return total
+
+    @property
+    def failure(self) -> str | None:
+        return "; ".join(c.failure for c in self.children if c.failure) or None
+
+    @property
+    def waited(self) -> float:
+        return sum(c.waited for c in self.children)
+
+    def close(self) -> None:
+        for child in self.children:
+            child.close()

@@ -1,0 +1,83 @@
+"""Two warm-up processes (``--warmup-processes=2``, the default from 20 domains) change nothing but speed.
+
+Each computes its share of the domains; a question belongs to the process of the run's domain it is about
+(else to the first), and each asks the other for the other's: every question is still asked once.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import dns.name
+import pytest
+
+from mailtests.forked import available
+from mailtests.forked_pair import Peer, owner_of
+from tests.demo import DEMO_ZONES
+from tests.shard_runs import read, suite
+from tests.test_shard import comparable
+
+NAMES = ["example.com", "example.net", "example.org", *(f"host{i}.example.net" for i in range(5))]
+
+
+def test_a_question_belongs_to_the_nearest_enclosing_domain_of_the_run() -> None:
+    owners = {"example.com": 0, "example.net": 1, "sub.example.com": 1}
+    assert owner_of("mail.example.net.", owners) == 1
+    assert owner_of("_dmarc.EXAMPLE.net", owners) == 1
+    assert owner_of("x.sub.example.com.", owners) == 1  # nearest, not first
+    assert owner_of("example.com", owners) == 0
+    assert owner_of("ns1.provider.example.", owners) == 0  # no domain of the run: the first process
+    assert owner_of("10.2.0.192.in-addr.arpa.", owners) == 0
+    assert owner_of(".", owners) == 0
+
+
+class Layer:
+    """A DNS layer's face as the answer server sees it: records what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple] = []
+
+    def query(self, qname, rdtype):
+        self.asked.append((qname, rdtype))
+        if rdtype == "TXT":
+            raise RuntimeError("no answer")
+        return f"answer to {qname} {rdtype}"
+
+
+def test_a_process_gets_the_other_ones_answers_and_asks_itself_when_it_cannot() -> None:
+    ours, theirs = socket.socketpair()
+    layer = Layer()
+    Peer(ours, layer, {"example.net": 1}, 0)
+    forward = Peer(theirs, Layer(), {"example.net": 1}, 1)
+    assert forward.owns(dns.name.from_text("mx.example.net")) and not forward.owns(dns.name.from_text("com"))
+    name = dns.name.from_text("ns1.provider.example")
+    answers: list = []
+    threads = [threading.Thread(target=lambda: answers.append(forward.ask("query", name, "A"))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert answers == ["answer to ns1.provider.example. A"] * 8
+    assert forward.ask("query", name, "TXT") is None  # the first failed: the asker asks for itself
+    ours.close()  # the first process is gone
+    assert forward.ask("query", name, "A") is None
+    assert forward.ask("query", name, "MX") is None
+
+
+@pytest.mark.skipif(not available(), reason="a forked warm-up needs Linux and two cores")
+def test_two_processes_give_the_results_and_questions_of_one(tmp_path: Path) -> None:
+    shutil.copytree(DEMO_ZONES, tmp_path / "zones")
+    names = "".join(f"  - {n}\n" for n in NAMES)
+    (tmp_path / "domains.yaml").write_text(f"zones: [zones]\noffline: true\ndomains:\n{names}", encoding="utf-8")
+    one = suite(tmp_path, "one", "--warmup-processes=1")
+    two = suite(tmp_path, "two", "--warmup-processes=2")
+    assert one.returncode == two.returncode == 1, two.stdout + two.stderr
+    single, paired = read(tmp_path / "one" / "results.json"), read(tmp_path / "two" / "results.json")
+    assert single["run"]["warmup"] == "process" and paired["run"]["warmup"] == "processes"
+    assert comparable(paired) == comparable(single)
+    # every question asked once in the run, as by one process; one asked of the other process counts as cached
+    asked, alone = paired["run"]["dns_questions"], single["run"]["dns_questions"]
+    assert asked["sent"] == alone["sent"] and asked["cached"] >= alone["cached"]
