@@ -1,6 +1,7 @@
 """Reading a domains file: the bounds that keep parsing time bounded, and the YAML parsers behind them.
 
-libyaml (:mod:`mailtests.fastyaml`) reads the common shapes fast; ruamel.yaml's round-trip
+:mod:`mailtests.lineyaml` reads the common shape of a large file (block YAML, one value a line) fastest,
+libyaml (:mod:`mailtests.fastyaml`) the other common shapes; ruamel.yaml's round-trip
 loader reads the rest, guarded against aliases, too many values and deep nesting. Every
 problem is a :class:`ConfigError` naming the file and the line; :mod:`mailtests.config`
 validates what is read (see its docstring for the error format and the bounds).
@@ -91,8 +92,12 @@ def load_yaml(text: str, display: str) -> Any:
     ruamel's round-trip loader (for line numbers); errors become ConfigError."""
     import yaml
 
-    from mailtests import fastyaml
+    from mailtests import fastyaml, lineyaml
 
+    try:
+        return lineyaml.load(text, MAX_YAML_NODES, MAX_YAML_DEPTH)
+    except fastyaml.Fallback:
+        pass
     try:
         return fastyaml.load(text, MAX_YAML_NODES, MAX_YAML_DEPTH)
     except fastyaml.Fallback:
