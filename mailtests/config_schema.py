@@ -106,6 +106,7 @@ _ANNOTATIONS = {"description", "default", "title", "$schema", "$id", "$defs"}
 _TYPES = {"string": lambda v: isinstance(v, str), "object": lambda v: isinstance(v, dict),
           "array": lambda v: isinstance(v, list), "boolean": lambda v: _is_bool(None, v),
           "integer": lambda v: _is_integer(None, v), "number": lambda v: _is_number(None, v)}
+_PLAIN_TYPES = {"string": str, "object": dict, "array": list}
 
 
 def compile_check(node: dict, defs: dict) -> Callable[[Any], bool]:
@@ -117,11 +118,12 @@ def compile_check(node: dict, defs: dict) -> Callable[[Any], bool]:
     Mappings are read with ``dict.items`` (ruamel's own accessors are ten times slower);
     the loader refuses merge keys, the one thing those accessors add.
     """
-    checks: list[Callable[[Any], bool]] = []
-    for word, arg in node.items():
-        if word in _ANNOTATIONS or word.startswith("x-") or (word == "additionalProperties" and arg is False):
-            continue  # additionalProperties: false is checked with "properties"
-        checks.append(_keyword(word, arg, node, defs))
+    words = {word: arg for word, arg in node.items() if not (
+        word in _ANNOTATIONS or word.startswith("x-") or (word == "additionalProperties" and arg is False))}
+    if words.keys() == {"type", "pattern"} and words["type"] == "string":  # the most common value: one test
+        search = re.compile(words["pattern"]).search
+        return lambda v: isinstance(v, str) and search(v) is not None
+    checks = [_keyword(word, arg, node, defs) for word, arg in words.items()]
     if len(checks) == 1:
         return checks[0]
 
@@ -138,7 +140,11 @@ def _keyword(word: str, arg: Any, node: dict, defs: dict) -> Callable[[Any], boo
     if word == "$ref":
         return compile_check(defs[arg.removeprefix("#/$defs/")], defs)
     if word == "type":
-        tests = tuple(_TYPES[t] for t in ([arg] if isinstance(arg, str) else arg))
+        names = [arg] if isinstance(arg, str) else arg
+        if set(names) <= _PLAIN_TYPES.keys():  # strings, mappings, lists: one isinstance
+            classes = tuple(_PLAIN_TYPES[t] for t in names)
+            return lambda v: isinstance(v, classes)
+        tests = tuple(_TYPES[t] for t in names)
         return tests[0] if len(tests) == 1 else (lambda v: any(t(v) for t in tests))
     if word == "pattern":
         search = re.compile(arg).search
@@ -147,9 +153,20 @@ def _keyword(word: str, arg: Any, node: dict, defs: dict) -> Callable[[Any], boo
         return lambda v: not isinstance(v, list) or len(v) >= arg
     if word == "items":
         item = compile_check(arg, defs)
-        return lambda v: not isinstance(v, list) or all(map(item, v))
+
+        def items(value: Any) -> bool:
+            if isinstance(value, list):
+                for one in value:  # noqa: SIM110 - a loop: all(map()) costs more for the usual list of one
+                    if not item(one):
+                        return False
+            return True
+
+        return items
     if word == "required":
         keys = tuple(arg)
+        if len(keys) == 1:
+            key = keys[0]
+            return lambda v: not isinstance(v, dict) or key in v
         return lambda v: not isinstance(v, dict) or all(k in v for k in keys)
     if word == "properties":
         props = {key: compile_check(sub, defs) for key, sub in arg.items()}
@@ -184,25 +201,27 @@ def _entry_check() -> Callable[[Any], bool]:
     return compile_check(full["$defs"]["domain"], full["$defs"])
 
 
-def domain_errors(items: list) -> Iterator[tuple[int, ValidationError]]:
+def domain_errors(items: list, judged: list | None = None) -> Iterator[tuple[int, ValidationError]]:
     """(index, error) for the domain entries that break the schema: the cheap path passes the valid ones, and
-    jsonschema explains the others (see the module docstring)."""
+    jsonschema explains the others (see the module docstring). Entries with a value in ``judged`` (built by
+    :mod:`mailtests.config_entries`, whose checks are stricter than the schema's) are valid."""
     valid = _entry_check()
     entry = _validators()[1]
     for i, item in enumerate(items):
-        if valid(item):
+        if (judged is not None and judged[i] is not None) or valid(item):
             continue
         for error in entry.iter_errors(item):
             yield i, error
 
 
-def first_error(tree: Any) -> tuple[int | None, str, str | None, str] | None:
-    """The first problem of the file (by line) as (0-based line or None, key, domain or None, message)."""
+def first_error(tree: Any, judged: list | None = None) -> tuple[int | None, str, str | None, str] | None:
+    """The first problem of the file (by line) as (0-based line or None, key, domain or None, message); ``judged``:
+    as for :func:`domain_errors`."""
     top, _ = _validators()
     found = [_report(tree, list(e.absolute_path), e) for e in top.iter_errors(tree)]
     domains = tree.get("domains") if isinstance(tree, dict) else None
     if isinstance(domains, list) and domains:
-        found += [_report(tree, ["domains", i, *e.absolute_path], e) for i, e in domain_errors(domains)]
+        found += [_report(tree, ["domains", i, *e.absolute_path], e) for i, e in domain_errors(domains, judged)]
     if not found:
         return None
     return min(found, key=lambda f: (-1 if f[0] is None else f[0]))
