@@ -23,32 +23,33 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator, ValidationError, validators
-from ruamel.yaml.scalarbool import ScalarBoolean
+if TYPE_CHECKING:  # jsonschema is imported when a file breaks the schema (importing it takes 0.1-0.3 s)
+    from jsonschema import ValidationError
 
 SCHEMA_FILE = "domains.schema.json"
-_BOOL = (bool, ScalarBoolean)  # ruamel's round-trip loader keeps true/false as ScalarBoolean, an int
 
 
 def _is_bool(checker: Any, value: Any) -> bool:
-    return isinstance(value, _BOOL)
+    """true or false; ruamel's round-trip loader may keep them as its ScalarBoolean, an int (only once it is loaded,
+    so its module is looked up rather than imported)."""
+    if isinstance(value, bool):
+        return True
+    scalarbool = sys.modules.get("ruamel.yaml.scalarbool")
+    return scalarbool is not None and isinstance(value, scalarbool.ScalarBoolean)
 
 
 def _is_integer(checker: Any, value: Any) -> bool:  # 64.0 is no whole number in a domains file
-    return isinstance(value, int) and not isinstance(value, _BOOL)
+    return isinstance(value, int) and not _is_bool(None, value)
 
 
 def _is_number(checker: Any, value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, _BOOL)
-
-
-_Validator = validators.extend(Draft202012Validator, type_checker=Draft202012Validator.TYPE_CHECKER.redefine_many(
-    {"boolean": _is_bool, "integer": _is_integer, "number": _is_number}))
+    return isinstance(value, int | float) and not _is_bool(None, value)
 
 
 @cache
@@ -57,21 +58,31 @@ def schema() -> dict:
     return json.loads(resources.files("mailtests").joinpath("data", SCHEMA_FILE).read_text(encoding="utf-8"))
 
 
+def _top_schema() -> dict:
+    """The whole file's schema with the domains list's items left out (they are validated one by one)."""
+    top = json.loads(json.dumps(schema()))
+    top["properties"]["domains"] = {k: v for k, v in top["properties"]["domains"].items() if k != "items"}
+    return top
+
+
 @cache
 def _validators() -> tuple[Any, Any]:
     """(the whole file's validator with the domains list's items left out, one domain entry's validator)."""
+    from jsonschema import Draft202012Validator, validators
+
+    checker = Draft202012Validator.TYPE_CHECKER.redefine_many(
+        {"boolean": _is_bool, "integer": _is_integer, "number": _is_number})
+    validator = validators.extend(Draft202012Validator, type_checker=checker)
     full = schema()
-    top = json.loads(json.dumps(full))
-    top["properties"]["domains"] = {k: v for k, v in top["properties"]["domains"].items() if k != "items"}
     entry = {"$defs": full["$defs"], **full["$defs"]["domain"]}
-    return _Validator(top), _Validator(entry)
+    return validator(_top_schema()), validator(entry)
 
 
 def kind(value: Any) -> str:
     """How a YAML value is described in messages: ``the string 'x'``, ``a list`` ..."""
     if value is None:
         return "nothing"
-    if isinstance(value, _BOOL):
+    if _is_bool(None, value):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return f"the number {value}"
@@ -187,7 +198,7 @@ def _keyword(word: str, arg: Any, node: dict, defs: dict) -> Callable[[Any], boo
         return properties
     if word == "enum":
         allowed = tuple(arg)
-        return lambda v: not isinstance(v, _BOOL) and v in allowed
+        return lambda v: not _is_bool(None, v) and v in allowed
     if word in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         compare = {"minimum": lambda v: v >= arg, "maximum": lambda v: v <= arg,
                    "exclusiveMinimum": lambda v: v > arg, "exclusiveMaximum": lambda v: v < arg}[word]
@@ -206,22 +217,29 @@ def domain_errors(items: list, judged: list | None = None) -> Iterator[tuple[int
     jsonschema explains the others (see the module docstring). Entries with a value in ``judged`` (built by
     :mod:`mailtests.config_entries`, whose checks are stricter than the schema's) are valid."""
     valid = _entry_check()
-    entry = _validators()[1]
     for i, item in enumerate(items):
         if (judged is not None and judged[i] is not None) or valid(item):
             continue
-        for error in entry.iter_errors(item):
+        for error in _validators()[1].iter_errors(item):
             yield i, error
+
+
+@cache
+def _top_check() -> Callable[[Any], bool]:
+    return compile_check(_top_schema(), schema()["$defs"])
 
 
 def first_error(tree: Any, judged: list | None = None) -> tuple[int | None, str, str | None, str] | None:
     """The first problem of the file (by line) as (0-based line or None, key, domain or None, message); ``judged``:
-    as for :func:`domain_errors`."""
-    top, _ = _validators()
-    found = [_report(tree, list(e.absolute_path), e) for e in top.iter_errors(tree)]
+    as for :func:`domain_errors`. A valid file is judged by the compiled checks alone, without jsonschema."""
     domains = tree.get("domains") if isinstance(tree, dict) else None
+    in_domains = []
     if isinstance(domains, list) and domains:
-        found += [_report(tree, ["domains", i, *e.absolute_path], e) for i, e in domain_errors(domains, judged)]
+        in_domains = [_report(tree, ["domains", i, *e.absolute_path], e) for i, e in domain_errors(domains, judged)]
+    if not in_domains and _top_check()(tree):
+        return None
+    top, _ = _validators()
+    found = [_report(tree, list(e.absolute_path), e) for e in top.iter_errors(tree)] + in_domains
     if not found:
         return None
     return min(found, key=lambda f: (-1 if f[0] is None else f[0]))

@@ -110,7 +110,7 @@ class Settings:
         self.config = config
         self.shard = shard  # --shard K/N (mailtests.shard.Shard): only its share of the domains is tested
         self.domains_total = len(config.domains)
-        self.domains = config.domains if shard is None else tuple(e for e in config.domains if shard.holds(e.name))
+        self.domains = config.domains if shard is None else shard.share(config.domains)
         self.resolvers = resolvers
         self.timeout = timeout
         self.zones = zones
