@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -136,6 +137,7 @@ class Settings:
                                     "(`mailtests example.com`, `--domain NAME`) or a file (--domains=PATH)")
             try:
                 config = load_config(path)
+                gc.freeze()  # the run's configuration lives as long as the run: the collector need not walk it again
             except ConfigError as exc:
                 raise SettingsError(str(exc)) from None
         resolvers = []
