@@ -11,7 +11,9 @@ the file read by fastyaml.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailtests import fastyaml, lineyaml
-from mailtests.config import ConfigError, parse_config
+from mailtests.config import ConfigError, load_config, parse_config
+from mailtests.config_entries import QuickEntries
 
 ROOT = Path(__file__).parent.parent
 FILES = sorted([*(ROOT / "tests" / "config_cases").glob("*.yaml"), *(ROOT / "tests" / "lab").glob("*.yaml"),
@@ -77,6 +80,17 @@ def test_the_shipped_and_generated_shapes_are_read_by_the_line_reader() -> None:
     assert assert_same_or_fallback(text)
     for path in (ROOT / "domains.yaml", ROOT / "tests" / "lab" / "domains.yaml"):
         assert assert_same_or_fallback(path.read_text(encoding="utf-8")), path
+
+
+def test_the_benchmarks_generated_file_is_read_by_the_line_reader(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "benchmarks" / "generate.py")
+    generate = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("generate", generate)  # its dataclasses look their module up
+    spec.loader.exec_module(generate)
+    path = generate.domains_file(tmp_path / "domains.yaml", 300)
+    assert assert_same_or_fallback(path.read_text(encoding="utf-8"))
+    loaded = load_config(path)
+    assert len(loaded.domains) == 300 and loaded.domains[4].dkim_selectors == ("pm4",)
 
 
 @pytest.mark.parametrize("text", [
@@ -202,6 +216,23 @@ def _config_or_error(text: str, monkeypatch: pytest.MonkeyPatch, line_reader: bo
 
 def _refuse(*args, **kwargs):
     raise fastyaml.Fallback
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_every_case_file_gives_the_same_config_or_error_on_every_path(path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The line reader and the quick entries on, or both off (libyaml or ruamel, the schema and the checks)."""
+    def load(fast: bool):
+        with monkeypatch.context() as patch:
+            if not fast:
+                patch.setattr(lineyaml, "load", _refuse)
+                patch.setattr(QuickEntries, "build", lambda self, items: None)
+            try:
+                return load_config(path)
+            except ConfigError as exc:
+                return str(exc)
+
+    assert load(True) == load(False)
 
 
 @pytest.mark.parametrize("entry", [
