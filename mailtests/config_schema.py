@@ -14,8 +14,11 @@ goes), which made loading 10,000 domains slower than the hand-written validator 
 The domain entries, the repetitive part of a large file, therefore go through a cheap path
 first: :func:`compile_check` compiles the ``domain`` subschema, read from the schema itself,
 into plain predicates that say only "valid" (the usual case) or "not"; jsonschema then
-explains an invalid entry. The rest of the file is validated by jsonschema directly. The
+explains an invalid entry. The rest of the file goes through the same compiled check, and
+jsonschema (imported only then: 0.1-0.3 s) words the problems of a file that fails it. The
 verdicts are the same (a test compares the two on every case file and valid example).
+Entries that :mod:`mailtests.config_entries` built (its checks are stricter than the
+schema's) are not checked again.
 """
 
 from __future__ import annotations
