@@ -82,11 +82,16 @@ class QuickEntries:
 
     def selector_list(self, written: Any) -> tuple[str, ...] | None:
         """The selectors of a list that is valid as written (each lowercased, none twice), else None."""
-        if written.__class__ is not Sequence or not all(s.__class__ is str for s in written):
+        if written.__class__ is not Sequence:
             return None
         key = tuple(written)
-        known = self.selectors.get(key)
+        try:
+            known = self.selectors.get(key)  # a list seen before: judged then
+        except TypeError:  # a mapping or list in it
+            return None
         if known is None:
+            if not all(s.__class__ is str for s in written):
+                return None
             names = tuple(s.strip().lower() for s in written)
             if len(set(names)) != len(names) or not all(s.strip() and is_selector(s) for s in names):
                 return None

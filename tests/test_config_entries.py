@@ -114,6 +114,7 @@ def test_each_list_of_selectors_is_judged_once() -> None:
     assert quick.selector_list(Sequence(["S1", "eu.s2"])) is quick.selector_list(first)
     assert quick.selector_list(Sequence(["s1", "S1"])) is None  # the same selector twice: the checks word it
     assert quick.selector_list(["s1"]) is None  # not the fast readers' list
+    assert quick.selector_list(Sequence([Mapping(s="x")])) is None and quick.selector_list(Sequence([1])) is None
 
 
 def test_the_entries_it_leaves_to_the_checks() -> None:
