@@ -75,6 +75,9 @@ def files(broken: bool):
         lambda items: "dkim_selectors: [top]\ndomains:\n" + "".join(items))
 
 
+BUILD = QuickEntries.build
+
+
 def load(text: str, quick: bool, monkeypatch: pytest.MonkeyPatch):
     with monkeypatch.context() as patch:
         if not quick:
@@ -95,15 +98,15 @@ def test_the_quick_path_gives_the_checks_entries_and_errors(monkeypatch: pytest.
 @given(files(broken=False))
 def test_valid_entries_are_built_by_the_quick_path(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
     built = []
-    real = QuickEntries.build
 
     def spy(self, items):
-        out = real(self, items)
+        out = BUILD(self, items)
         built.append(out)
         return out
 
-    monkeypatch.setattr(QuickEntries, "build", spy)
-    loaded = load(text, True, monkeypatch)
+    with monkeypatch.context() as patch:  # (undone after each example: hypothesis reuses the fixture)
+        patch.setattr(QuickEntries, "build", spy)
+        loaded = load(text, True, monkeypatch)
     assert isinstance(loaded, str) or all(e is not None for e in built[0]), text  # (a duplicate: an error)
 
 
