@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from mailtests.catalog import AREAS, CHECKS
+from mailtests.config_entries import QuickEntries
 from mailtests.config_read import (  # noqa: F401  (ConfigError and the bounds are this module's too)
     MAX_FILE_BYTES,
     MAX_LINE_CHARS,
@@ -54,6 +55,7 @@ from mailtests.config_read import (  # noqa: F401  (ConfigError and the bounds a
     ConfigError,
     check_lines,
     load_yaml,
+    without_gc,
 )
 from mailtests.config_schema import first_error, schema
 from mailtests.config_schema import item_line as _item_line
@@ -173,6 +175,7 @@ class _Validator:
         self.base = path.parent
         self.domain: str | None = None  # the entry being checked, for messages
         self.own_selectors: set[str] = set()  # domains that list their own dkim_selectors
+        self.quick: list[DomainEntry | None] | None = None  # the domains built by the quick path (config_entries)
 
     def fail(self, line0: int | None, key: str, message: str) -> NoReturn:
         """Raise the ConfigError for a 0-based line (None: no line)."""
@@ -191,7 +194,8 @@ class _Validator:
         if not isinstance(data, dict):
             self.fail(0, "", f"the top level must be a mapping (key: value), got {_kind(data)}")
         self.no_merge(data)
-        problem = first_error(data)
+        self.quick = QuickEntries(DomainEntry).build(data.get("domains"))  # the common entries: judged and built
+        problem = first_error(data, self.quick)
         if problem is not None:
             line0, key, self.domain, message = problem
             self.fail(line0, key, message)
@@ -314,9 +318,18 @@ class _Validator:
 
     def domains(self, items: list, line0: int) -> tuple[DomainEntry, ...]:
         seen: dict[str, int] = {}
-        out = tuple(self.domain_entry(items, i, seen) for i in range(len(items)))
+        out = []
+        for i, built in enumerate(self.quick or [None] * len(items)):
+            if built is None or built.name in seen:  # the checks below, and their words for any problem
+                out.append(self.domain_entry(items, i, seen))
+                continue
+            item = items[i]
+            seen[built.name] = (built.line if item.__class__ is str else _key_line(item, "name") + 1)
+            if item.__class__ is not str and "dkim_selectors" in item:
+                self.own_selectors.add(built.name)
+            out.append(built)
         self.domain = None
-        return out
+        return tuple(out)
 
     def domain_entry(self, items: list[Any], index: int, seen: dict[str, int]) -> DomainEntry:
         self.domain = None
@@ -419,6 +432,11 @@ def load_config(path: str | Path) -> Config:
 
 
 def _parse(text: str, data: bytes, path: Path, display: str) -> Config:
+    with without_gc():  # the tree and the entries hold no cycles: the collector's passes over them are wasted
+        return _parse_text(text, data, path, display)
+
+
+def _parse_text(text: str, data: bytes, path: Path, display: str) -> Config:
     if len(data) > MAX_FILE_BYTES:
         raise ConfigError(display, 0, "", f"the file is larger than the limit of {MAX_FILE_BYTES // (1024 * 1024)} MiB")
     check_lines(text, display)

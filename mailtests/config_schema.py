@@ -14,11 +14,11 @@ goes), which made loading 10,000 domains slower than the hand-written validator 
 The domain entries, the repetitive part of a large file, therefore go through a cheap path
 first: :func:`compile_check` compiles the ``domain`` subschema, read from the schema itself,
 into plain predicates that say only "valid" (the usual case) or "not"; jsonschema then
-explains an invalid entry. The whole file goes through the same cheap path first, so that
-a valid file never needs jsonschema: importing it (with referencing, rpds and attrs) and
-building its validators is a tenth of a second, most of the start-up of a run of one domain;
-it is imported when a file is invalid, to explain why. The verdicts are the same (a test
-compares the two on every case file and valid example).
+explains an invalid entry. The rest of the file goes through the same compiled check, and
+jsonschema (imported only then: 0.1-0.3 s) words the problems of a file that fails it. The
+verdicts are the same (a test compares the two on every case file and valid example).
+Entries that :mod:`mailtests.config_entries` built (its checks are stricter than the
+schema's) are not checked again.
 """
 
 from __future__ import annotations
@@ -32,38 +32,27 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # jsonschema is imported where a file is invalid (see the module docstring)
+if TYPE_CHECKING:  # jsonschema is imported when a file breaks the schema (importing it takes 0.1-0.3 s)
     from jsonschema import ValidationError
 
 SCHEMA_FILE = "domains.schema.json"
 
 
 def _is_bool(checker: Any, value: Any) -> bool:
-    """A bool, or ruamel's ScalarBoolean (its round-trip loader keeps true/false as that int subclass). ruamel is
-    not imported for this: a tree holding one was read by ruamel, which has loaded the class already."""
+    """true or false; ruamel's round-trip loader may keep them as its ScalarBoolean, an int (only once it is loaded,
+    so its module is looked up rather than imported)."""
     if isinstance(value, bool):
         return True
-    if value.__class__ is int or not isinstance(value, int):
-        return False
     scalarbool = sys.modules.get("ruamel.yaml.scalarbool")
     return scalarbool is not None and isinstance(value, scalarbool.ScalarBoolean)
 
 
 def _is_integer(checker: Any, value: Any) -> bool:  # 64.0 is no whole number in a domains file
-    return isinstance(value, int) and not _is_bool(checker, value)
+    return isinstance(value, int) and not _is_bool(None, value)
 
 
 def _is_number(checker: Any, value: Any) -> bool:
-    return isinstance(value, int | float) and not _is_bool(checker, value)
-
-
-@cache
-def _validator_class() -> Any:
-    """jsonschema's draft 2020-12 validator with the file's notions of boolean, integer and number."""
-    from jsonschema import Draft202012Validator, validators
-
-    return validators.extend(Draft202012Validator, type_checker=Draft202012Validator.TYPE_CHECKER.redefine_many(
-        {"boolean": _is_bool, "integer": _is_integer, "number": _is_number}))
+    return isinstance(value, int | float) and not _is_bool(None, value)
 
 
 @cache
@@ -72,15 +61,24 @@ def schema() -> dict:
     return json.loads(resources.files("mailtests").joinpath("data", SCHEMA_FILE).read_text(encoding="utf-8"))
 
 
+def _top_schema() -> dict:
+    """The whole file's schema with the domains list's items left out (they are validated one by one)."""
+    top = json.loads(json.dumps(schema()))
+    top["properties"]["domains"] = {k: v for k, v in top["properties"]["domains"].items() if k != "items"}
+    return top
+
+
 @cache
 def _validators() -> tuple[Any, Any]:
     """(the whole file's validator with the domains list's items left out, one domain entry's validator)."""
+    from jsonschema import Draft202012Validator, validators
+
+    checker = Draft202012Validator.TYPE_CHECKER.redefine_many(
+        {"boolean": _is_bool, "integer": _is_integer, "number": _is_number})
+    validator = validators.extend(Draft202012Validator, type_checker=checker)
     full = schema()
-    top = json.loads(json.dumps(full))
-    top["properties"]["domains"] = {k: v for k, v in top["properties"]["domains"].items() if k != "items"}
     entry = {"$defs": full["$defs"], **full["$defs"]["domain"]}
-    validator = _validator_class()
-    return validator(top), validator(entry)
+    return validator(_top_schema()), validator(entry)
 
 
 def kind(value: Any) -> str:
@@ -122,6 +120,7 @@ _ANNOTATIONS = {"description", "default", "title", "$schema", "$id", "$defs"}
 _TYPES = {"string": lambda v: isinstance(v, str), "object": lambda v: isinstance(v, dict),
           "array": lambda v: isinstance(v, list), "boolean": lambda v: _is_bool(None, v),
           "integer": lambda v: _is_integer(None, v), "number": lambda v: _is_number(None, v)}
+_PLAIN_TYPES = {"string": str, "object": dict, "array": list}
 
 
 def compile_check(node: dict, defs: dict) -> Callable[[Any], bool]:
@@ -133,11 +132,12 @@ def compile_check(node: dict, defs: dict) -> Callable[[Any], bool]:
     Mappings are read with ``dict.items`` (ruamel's own accessors are ten times slower);
     the loader refuses merge keys, the one thing those accessors add.
     """
-    checks: list[Callable[[Any], bool]] = []
-    for word, arg in node.items():
-        if word in _ANNOTATIONS or word.startswith("x-") or (word == "additionalProperties" and arg is False):
-            continue  # additionalProperties: false is checked with "properties"
-        checks.append(_keyword(word, arg, node, defs))
+    words = {word: arg for word, arg in node.items() if not (
+        word in _ANNOTATIONS or word.startswith("x-") or (word == "additionalProperties" and arg is False))}
+    if words.keys() == {"type", "pattern"} and words["type"] == "string":  # the most common value: one test
+        search = re.compile(words["pattern"]).search
+        return lambda v: isinstance(v, str) and search(v) is not None
+    checks = [_keyword(word, arg, node, defs) for word, arg in words.items()]
     if len(checks) == 1:
         return checks[0]
 
@@ -154,7 +154,11 @@ def _keyword(word: str, arg: Any, node: dict, defs: dict) -> Callable[[Any], boo
     if word == "$ref":
         return compile_check(defs[arg.removeprefix("#/$defs/")], defs)
     if word == "type":
-        tests = tuple(_TYPES[t] for t in ([arg] if isinstance(arg, str) else arg))
+        names = [arg] if isinstance(arg, str) else arg
+        if set(names) <= _PLAIN_TYPES.keys():  # strings, mappings, lists: one isinstance
+            classes = tuple(_PLAIN_TYPES[t] for t in names)
+            return lambda v: isinstance(v, classes)
+        tests = tuple(_TYPES[t] for t in names)
         return tests[0] if len(tests) == 1 else (lambda v: any(t(v) for t in tests))
     if word == "pattern":
         search = re.compile(arg).search
@@ -163,9 +167,20 @@ def _keyword(word: str, arg: Any, node: dict, defs: dict) -> Callable[[Any], boo
         return lambda v: not isinstance(v, list) or len(v) >= arg
     if word == "items":
         item = compile_check(arg, defs)
-        return lambda v: not isinstance(v, list) or all(map(item, v))
+
+        def items(value: Any) -> bool:
+            if isinstance(value, list):
+                for one in value:  # noqa: SIM110 - a loop: all(map()) costs more for the usual list of one
+                    if not item(one):
+                        return False
+            return True
+
+        return items
     if word == "required":
         keys = tuple(arg)
+        if len(keys) == 1:
+            key = keys[0]
+            return lambda v: not isinstance(v, dict) or key in v
         return lambda v: not isinstance(v, dict) or all(k in v for k in keys)
     if word == "properties":
         props = {key: compile_check(sub, defs) for key, sub in arg.items()}
@@ -200,34 +215,34 @@ def _entry_check() -> Callable[[Any], bool]:
     return compile_check(full["$defs"]["domain"], full["$defs"])
 
 
-@cache
-def _file_check() -> Callable[[Any], bool]:
-    """The cheap path for the whole file (its domain entries included)."""
-    full = schema()
-    return compile_check(full, full["$defs"])
-
-
-def domain_errors(items: list) -> Iterator[tuple[int, ValidationError]]:
+def domain_errors(items: list, judged: list | None = None) -> Iterator[tuple[int, ValidationError]]:
     """(index, error) for the domain entries that break the schema: the cheap path passes the valid ones, and
-    jsonschema explains the others (see the module docstring)."""
+    jsonschema explains the others (see the module docstring). Entries with a value in ``judged`` (built by
+    :mod:`mailtests.config_entries`, whose checks are stricter than the schema's) are valid."""
     valid = _entry_check()
-    entry = _validators()[1]
     for i, item in enumerate(items):
-        if valid(item):
+        if (judged is not None and judged[i] is not None) or valid(item):
             continue
-        for error in entry.iter_errors(item):
+        for error in _validators()[1].iter_errors(item):
             yield i, error
 
 
-def first_error(tree: Any) -> tuple[int | None, str, str | None, str] | None:
-    """The first problem of the file (by line) as (0-based line or None, key, domain or None, message)."""
-    if _file_check()(tree):  # the usual case: valid, said without jsonschema (see the module docstring)
+@cache
+def _top_check() -> Callable[[Any], bool]:
+    return compile_check(_top_schema(), schema()["$defs"])
+
+
+def first_error(tree: Any, judged: list | None = None) -> tuple[int | None, str, str | None, str] | None:
+    """The first problem of the file (by line) as (0-based line or None, key, domain or None, message); ``judged``:
+    as for :func:`domain_errors`. A valid file is judged by the compiled checks alone, without jsonschema."""
+    domains = tree.get("domains") if isinstance(tree, dict) else None
+    in_domains = []
+    if isinstance(domains, list) and domains:
+        in_domains = [_report(tree, ["domains", i, *e.absolute_path], e) for i, e in domain_errors(domains, judged)]
+    if not in_domains and _top_check()(tree):
         return None
     top, _ = _validators()
-    found = [_report(tree, list(e.absolute_path), e) for e in top.iter_errors(tree)]
-    domains = tree.get("domains") if isinstance(tree, dict) else None
-    if isinstance(domains, list) and domains:
-        found += [_report(tree, ["domains", i, *e.absolute_path], e) for i, e in domain_errors(domains)]
+    found = [_report(tree, list(e.absolute_path), e) for e in top.iter_errors(tree)] + in_domains
     if not found:
         return None
     return min(found, key=lambda f: (-1 if f[0] is None else f[0]))

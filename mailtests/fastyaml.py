@@ -21,17 +21,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import yaml
-from yaml.events import (  # noqa: I001
-    AliasEvent,
-    DocumentStartEvent,
-    MappingEndEvent,
-    MappingStartEvent,
-    ScalarEvent,
-    SequenceEndEvent,
-    SequenceStartEvent,
-)
-
 #: Up to this size a file libyaml refuses is parsed again by ruamel, for ruamel's wording of the error.
 RUAMEL_ERRORS_UP_TO = 1024 * 1024
 
@@ -114,6 +103,17 @@ def _plain(value: str) -> Any:
 
 def load(text: str, max_values: int, max_depth: int) -> Any:
     """The document's tree (None for an empty one). Raises Fallback, Refused or ``yaml.YAMLError``."""
+    import yaml  # here: a file mailtests.lineyaml reads needs no PyYAML
+    from yaml.events import (
+        AliasEvent,
+        DocumentStartEvent,
+        MappingEndEvent,
+        MappingStartEvent,
+        ScalarEvent,
+        SequenceEndEvent,
+        SequenceStartEvent,
+    )
+
     if not getattr(yaml, "__with_libyaml__", False):  # PyYAML built without libyaml: ruamel is as fast
         raise Fallback
     stack: list[Any] = []  # open mappings and lists

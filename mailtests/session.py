@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -113,7 +114,7 @@ class Settings:
         self.config = config
         self.shard = shard  # --shard K/N (mailtests.shard.Shard): only its share of the domains is tested
         self.domains_total = len(config.domains)
-        self.domains = config.domains if shard is None else tuple(e for e in config.domains if shard.holds(e.name))
+        self.domains = config.domains if shard is None else shard.share(config.domains)
         self.resolvers = resolvers
         self.timeout = timeout
         self.zones = zones
@@ -139,6 +140,7 @@ class Settings:
                                     "(`mailtests example.com`, `--domain NAME`) or a file (--domains=PATH)")
             try:
                 config = load_config(path)
+                gc.freeze()  # the run's configuration lives as long as the run: the collector need not walk it again
             except ConfigError as exc:
                 raise SettingsError(str(exc)) from None
         resolvers = []

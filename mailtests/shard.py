@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 _SHARD = re.compile(r"\s*([0-9]{1,7})\s*/\s*([0-9]{1,7})\s*")
 
@@ -36,6 +40,17 @@ class Shard:
 
     def holds(self, domain: str) -> bool:
         return place(domain, self.count, b"shard") == self.index - 1
+
+    def share(self, entries: Iterable[T]) -> tuple[T, ...]:
+        """The entries (with a ``name``) of this shard, in their order: :meth:`holds` for each, in one loop without
+        two calls per domain (a shard of a 100,000-domain file hashes every name; tests/test_shard.py holds the two
+        to the same split)."""
+        count, index, blake2b, from_bytes = self.count, self.index - 1, hashlib.blake2b, int.from_bytes
+        if count <= 1:
+            return tuple(entries)
+        return tuple(e for e in entries  # type: ignore[attr-defined]
+                     if from_bytes(blake2b(e.name.encode("ascii", "surrogateescape"), digest_size=8,  # type: ignore
+                                           key=b"shard").digest(), "big") % count == index)
 
     @property
     def runs_per_run_checks(self) -> bool:

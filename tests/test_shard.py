@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from mailtests.config import DomainEntry
 from mailtests.results import evidence_of
 from mailtests.shard import ShardError, parse_shard, place, worker_of
 from tests.demo import DEMO_ZONES
@@ -58,6 +59,14 @@ def test_the_split_is_stable_and_covers_every_domain_once() -> None:
         mine = [n for n in names if s.holds(n)]
         assert {worker_of(n, 2) for n in mine} == {0, 1}
     assert place("example.com", 10, b"shard") == 8, "a domain's shard never changes between versions"
+
+
+def test_a_shards_share_is_the_domains_it_holds_in_their_order() -> None:
+    entries = [DomainEntry(f"d{i}.example", f"d{i}.example") for i in range(500)]
+    for text in ("1/1", "1/7", "7/7", "2/3"):
+        shard = parse_shard(text)
+        assert shard.share(entries) == tuple(e for e in entries if shard.holds(e.name))
+    assert parse_shard("1/1").share(entries) == tuple(entries)
 
 
 def test_a_shard_collects_only_its_domains(folder: Path) -> None:
