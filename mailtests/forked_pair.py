@@ -14,7 +14,8 @@ sends the questions the other owns to the other (:class:`Peer`, over a socket pa
 which answers from its run-wide cache and counts them as sent; the asker counts them as
 answered from the cache. When the other process cannot answer (it failed, or its
 lookup raised), the asker asks for itself; when a process fails, the parent computes
-the results it did not send, as with one process.
+the results it did not send, as with one process. With the SMTP probe on, the run keeps one
+warm-up process: a probe session belongs to an MX address, which domains of both processes share.
 Python's standard library has no cross-process cache that shares live objects, hence
 this small request/answer protocol (length-prefixed pickles on a Unix socket pair).
 """
