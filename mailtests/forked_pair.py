@@ -14,8 +14,8 @@ sends the questions the other owns to the other (:class:`Peer`, over a socket pa
 which answers from its run-wide cache and counts them as sent; the asker counts them as
 answered from the cache. When the other process cannot answer (it failed, or its
 lookup raised), the asker asks for itself; when a process fails, the parent computes
-the results it did not send, as with one process. With the SMTP probe on, the run keeps one
-warm-up process: a probe session belongs to an MX address, which domains of both processes share.
+the results it did not send, as with one process. SMTP sessions are shared the same way: a session
+belongs to the process that owns its MX host's name, so that each MX address is probed once.
 Python's standard library has no cross-process cache that shares live objects, hence
 this small request/answer protocol (length-prefixed pickles on a Unix socket pair).
 """
@@ -75,11 +75,13 @@ def _exactly(sock: socket.socket, size: int) -> bytes | None:
 
 
 class Peer:
-    """One warm-up process's end of the pair: answers the other's questions from this process's DNS layer (and
-    its run-wide cache), and asks the other for the questions the other owns (None when it cannot answer)."""
+    """One warm-up process's end of the pair: answers the other's questions from this process's layers (``targets``:
+    the DNS layer as ``dns``, the probe layer as ``probes``, with their run-wide caches), and asks the other for
+    the questions the other owns (None when it cannot answer)."""
 
-    def __init__(self, sock: socket.socket, layer, owners: dict[str, int], me: int, workers: int = 16) -> None:
-        self.sock, self.layer, self.owners, self.me = sock, layer, owners, me
+    def __init__(self, sock: socket.socket, targets: dict[str, object], owners: dict[str, int], me: int,
+                 workers: int = 64) -> None:
+        self.sock, self.targets, self.owners, self.me = sock, targets, owners, me
         self._lock = threading.Lock()  # one message at a time on the socket; the table of questions asked
         self._waiting: dict[int, Future] = {}
         self._next = 0
@@ -91,7 +93,8 @@ class Peer:
         return owner_of(name.to_text() if hasattr(name, "to_text") else str(name), self.owners) == self.me
 
     def ask(self, method: str, *args):
-        """The other process's answer to ``layer.<method>(*args)``, or None when it cannot give one."""
+        """The other process's answer to ``<target>.<name>(*args)`` (``method``: ``dns.query``, ``probes.smtp``...),
+        or None when it cannot give one."""
         future: Future = Future()
         with self._lock:
             if self._broken:
@@ -120,8 +123,9 @@ class Peer:
         self._fail()
 
     def _answer(self, number: int, method: str, args: tuple) -> None:
+        target, _, name = method.partition(".")
         try:
-            reply = ("answer", number, getattr(self.layer, method)(*args), None)
+            reply = ("answer", number, getattr(self.targets[target], name)(*args), None)
         except Exception as exc:  # the asker then asks for itself
             reply = ("answer", number, None, repr(exc))
         try:
@@ -141,7 +145,7 @@ class Peer:
 class PairedWarmUp:
     """Two :class:`ForkedWarmUp` processes, each with its share of the domains; read back as one."""
 
-    def __init__(self, pairs: Sequence[Key], compute: Callable[[str, str], Result], workers: int, layer,
+    def __init__(self, pairs: Sequence[Key], compute: Callable[[str, str], Result], workers: int, layer, probes,
                  done: Callable[[str], None] | None = None, stats: Callable[[], dict] | None = None) -> None:
         domains = list(dict.fromkeys(domain for domain, _ in pairs))
         self.owners = {d.lower().rstrip("."): i % 2 for i, d in enumerate(domains)}
@@ -151,7 +155,8 @@ class PairedWarmUp:
         def join(me: int) -> Callable[[], None]:
             def setup() -> None:  # in the child, after its fork: its end of the pair
                 (second if me == 0 else first).close()
-                layer.forward = Peer(first if me == 0 else second, layer, self.owners, me)
+                layer.forward = probes.forward = Peer(first if me == 0 else second, {"dns": layer, "probes": probes},
+                                                      self.owners, me)
             return setup
 
         shares = [[p for p in pairs if self.share[p[0]] == i] for i in (0, 1)]

@@ -30,7 +30,7 @@ def add_command_line_options(group) -> None:
     group.addoption("--warmup-processes", metavar="N", type=int, choices=(1, 2), default=None,
                     dest="warmup_processes",
                     help="warm-up processes with --warmup=process: 1, or 2 splitting the domains (each DNS question "
-                         "still asked once); default: 2 from 20 domains. With --smtp: 1 (each MX address probed once)")
+                         "still asked once); default: 2 from 20 domains")
     group.addoption("--summary-view", choices=("auto", "domains", "lines"), default="lines",
                     help="the terminal summary: one line per failure (lines, default), each domain with its areas "
                          "(domains), or domains for up to 10 domains and lines above (auto; the mailtests command)")

@@ -374,10 +374,8 @@ class Engine:
             def stats() -> dict:
                 return {"sent": self.layer.sent, "cached": self.layer.cached}
 
-            # the SMTP probe's sessions are one per address and process: with it, one process probes each once
-            pair = not self.settings.config.smtp and (processes or (2 if domains >= PAIR_FROM else 1)) >= 2
-            if pair and domains >= 2:
-                self.forked = PairedWarmUp(pairs, audit.compute, self.settings.concurrency, self.layer,
+            if (processes or (2 if domains >= PAIR_FROM else 1)) >= 2 and domains >= 2:
+                self.forked = PairedWarmUp(pairs, audit.compute, self.settings.concurrency, self.layer, self.probes,
                                            done=audit.forget_facts, stats=stats)
                 self.warmup = "processes"
             else:

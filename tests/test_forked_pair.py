@@ -50,21 +50,21 @@ class Layer:
 def test_a_process_gets_the_other_ones_answers_and_asks_itself_when_it_cannot() -> None:
     ours, theirs = socket.socketpair()
     layer = Layer()
-    Peer(ours, layer, {"example.net": 1}, 0)
-    forward = Peer(theirs, Layer(), {"example.net": 1}, 1)
+    Peer(ours, {"dns": layer}, {"example.net": 1}, 0)
+    forward = Peer(theirs, {"dns": Layer()}, {"example.net": 1}, 1)
     assert forward.owns(dns.name.from_text("mx.example.net")) and not forward.owns(dns.name.from_text("com"))
     name = dns.name.from_text("ns1.provider.example")
     answers: list = []
-    threads = [threading.Thread(target=lambda: answers.append(forward.ask("query", name, "A"))) for _ in range(8)]
+    threads = [threading.Thread(target=lambda: answers.append(forward.ask("dns.query", name, "A"))) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(10)
     assert answers == ["answer to ns1.provider.example. A"] * 8
-    assert forward.ask("query", name, "TXT") is None  # the first failed: the asker asks for itself
+    assert forward.ask("dns.query", name, "TXT") is None  # the first failed: the asker asks for itself
     ours.close()  # the first process is gone
-    assert forward.ask("query", name, "A") is None
-    assert forward.ask("query", name, "MX") is None
+    assert forward.ask("dns.query", name, "A") is None
+    assert forward.ask("dns.query", name, "MX") is None
 
 
 @pytest.mark.skipif(not available(), reason="a forked warm-up needs Linux and two cores")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -137,3 +139,16 @@ def test_pytest_html_gives_a_domain_test_one_row_naming_its_failed_checks(folder
     named = re.findall(r"fail: ([a-z0-9., -]+)", page)
     assert f"{len(records)} checks" in page and any(set(n.split(", ")) == failed for n in named), named
 
+
+
+def test_one_area_module_named_alone_still_gets_a_test_per_domain(folder: Path) -> None:
+    run = suite(folder, "alone", "--test-per=domain", "--collect-only")  # the whole suite: test_domains.py
+    assert "test_domains.py::test_domain[example.com]" in run.stdout
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--pyargs", "mailtests.suite.test_mx", "-o", "addopts=", "-p",
+         "no:cacheprovider", "-p", "no:html", "-q", "--tb=no", "--domains=domains.yaml", "--reports=alone",
+         "--test-per=domain"], cwd=folder, capture_output=True, text=True, timeout=300)
+    records = read(folder / "alone" / "results.json")["results"]
+    assert {r["check"].split(".")[0] for r in records} == {"mx"} and len({r["domain"] for r in records}) == len(NAMES)
+    counts = dict((k, int(n)) for n, k in re.findall(r"(\d+) (failed|passed)", proc.stdout.splitlines()[-1]))
+    assert sum(counts.values()) == len(NAMES) and "test_domain[example.net]" in proc.stdout, proc.stdout

@@ -304,3 +304,27 @@ def test_without_a_ca_file_the_system_store_is_used_and_ssl_cert_file_is_honoure
     monkeypatch.setenv("SSL_CERT_FILE", str(smtp_lab.ca_file))
     env = probe_smtp("good.mx-lab.net", "127.25.0.10", timeout=2, ehlo_name="probe.mailtests-lab.net")
     assert env.tls and env.verify_error is None
+
+
+def test_two_warm_up_processes_probe_each_mx_address_once_as_one_does(lab, smtp_lab, tmp_path):
+    """With two warm-up processes a session belongs to the process owning its MX host's name: the other asks it."""
+    config = load_config(DOMAINS_FILE)
+    out = {}
+    for processes in (1, 2):
+        reports = tmp_path / str(processes)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "--pyargs", "mailtests", f"--domains={DOMAINS_FILE}", "--resolver",
+             lab.resolver[0], "--smtp", "--smtp-timeout", "2", f"--ca-file={config.ca_file}", "-m", "smtp",
+             f"--warmup-processes={processes}", "-p", "no:cacheprovider", "-p", "no:html", "-o", "addopts=",
+             f"--reports={reports}", "-q"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        out[processes] = json.loads((reports / "results.json").read_text())
+    assert out[2]["run"]["warmup"] == "processes" and out[1]["run"]["warmup"] == "process"
+
+    def verdicts(document):
+        return {(r["domain"], r["check"]): (r["outcome"], r["message"]) for r in document["results"]}
+
+    assert verdicts(out[2]) == verdicts(out[1])
+    sessions = [(t["host"], t["address"]) for t in out[2]["transcripts"]]
+    assert len(sessions) == len(set(sessions)) == len(out[1]["transcripts"])

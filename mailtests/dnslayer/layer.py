@@ -90,7 +90,7 @@ class DnsLayer:
             return local
 
         def forwarded() -> Answer:
-            answer = forward.ask(method, *args)
+            answer = forward.ask(f"dns.{method}", *args)
             if answer is None:
                 return local()
             with self._lock:

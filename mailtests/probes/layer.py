@@ -42,6 +42,8 @@ class ProbeLayer:
         self._pool: ThreadPoolExecutor | None = None
         self.made = 0  # probes made
         self.cached = 0  # probes answered from the run's cache
+        # in one of two warm-up processes: asks the other for the sessions the other owns (mailtests.forked_pair)
+        self.forward = None
 
     @classmethod
     def from_config(cls, config: object, offline: bool = False) -> ProbeLayer:
@@ -69,9 +71,15 @@ class ProbeLayer:
             raise ProbeFailure(f"SMTP session with {host} [{address}]:{self.smtp_port} not made: the SMTP probe is "
                                "off (turn it on with --smtp or `smtp: true` in the domains file)")
         ehlo = self.ehlo_name
-        return self._submit(("smtp", host, address, self.smtp_port),
-                            lambda: probe_smtp(host, address, self.smtp_port, timeout=self.timeout, ehlo_name=ehlo,
-                                               ca_file=self.ca_file))
+
+        def probe() -> SmtpSession:
+            return probe_smtp(host, address, self.smtp_port, timeout=self.timeout, ehlo_name=ehlo, ca_file=self.ca_file)
+
+        forward = self.forward
+        if forward is not None and not forward.owns(host):  # the other warm-up process's session (else our own)
+            return self._submit(("smtp", host, address, self.smtp_port),
+                                lambda: forward.ask("probes.smtp", host, address) or probe())
+        return self._submit(("smtp", host, address, self.smtp_port), probe)
 
     def smtp(self, host: str, address: str) -> SmtpSession:
         return self.start_smtp(host, address).result()
