@@ -56,12 +56,12 @@ class ForkedWarmUp:
     ``compute(domain, check_id)`` runs in the child (a thread pool of ``workers``);
     ``done(domain)`` is called there once every pair of a domain has its result.
     ``stats()`` (run in the child with each result and at the end) gives what the
-    parent reports, e.g. the DNS layer's counts; ``setup()`` runs in the child first.
+    parent reports, e.g. the DNS layer's counts; ``setup()`` runs in the child first, ``teardown()`` last.
     """
 
     def __init__(self, pairs: Sequence[Key], compute: Callable[[str, str], Result], workers: int,
                  done: Callable[[str], None] | None = None, stats: Callable[[], dict] | None = None,
-                 setup: Callable[[], None] | None = None) -> None:
+                 setup: Callable[[], None] | None = None, teardown: Callable[[], None] | None = None) -> None:
         self.keys = frozenset(pairs)
         self.results: dict[Key, Result] = {}
         self.answers: list = []  # every answer the child sent, by number
@@ -84,6 +84,8 @@ class ForkedWarmUp:
                     setup()
                 with os.fdopen(write, "wb", buffering=BUFFER) as out:
                     _serve(out, pairs, compute, workers, done, stats)
+                if teardown is not None:  # after the last result is sent: e.g. serve a peer until it is done too
+                    teardown()
             except BrokenPipeError:
                 status = 1  # the parent is gone or stopped reading: nothing to tell
             except BaseException:

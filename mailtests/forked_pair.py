@@ -12,8 +12,9 @@ computes example.com); every other name (a provider's name servers, MX hosts and
 includes, reverse names, the parents' DNSSEC keys) belongs to the first. Each process
 sends the questions the other owns to the other (:class:`Peer`, over a socket pair),
 which answers from its run-wide cache and counts them as sent; the asker counts them as
-answered from the cache. When the other process cannot answer (it failed, or its
-lookup raised), the asker asks for itself; when a process fails, the parent computes
+answered from the cache. A process that has sent its last result keeps answering until the other
+has too. When the other process cannot answer (it failed, or its lookup raised), the asker asks
+for itself; when a process fails, the parent computes
 the results it did not send, as with one process. SMTP sessions are shared the same way: a session
 belongs to the process that owns its MX host's name, so that each MX address is probed once.
 Python's standard library has no cross-process cache that shares live objects, hence
@@ -86,6 +87,7 @@ class Peer:
         self._waiting: dict[int, Future] = {}
         self._next = 0
         self._broken = False
+        self._other_done = threading.Event()  # the other process has computed its share (or is gone)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mailtests-peer")
         threading.Thread(target=self._read, name="mailtests-peer-reader", daemon=True).start()
 
@@ -111,6 +113,9 @@ class Peer:
         try:
             while (message := _receive(self.sock)) is not None:
                 kind, number, first, second = message
+                if kind == "done":
+                    self._other_done.set()
+                    continue
                 if kind == "ask":
                     self._pool.submit(self._answer, number, first, second)
                     continue
@@ -133,7 +138,17 @@ class Peer:
         except OSError:
             pass
 
+    def finish(self) -> None:
+        """Once this process has computed its share: say so, and answer the other's questions until it has too
+        (a process that left earlier would leave the other to ask its questions again)."""
+        try:
+            _send(self.sock, self._lock, ("done", 0, None, None))
+        except OSError:
+            return
+        self._other_done.wait()
+
     def _fail(self) -> None:
+        self._other_done.set()
         with self._lock:
             self._broken = True
             waiting, self._waiting = self._waiting, {}
@@ -152,15 +167,22 @@ class PairedWarmUp:
         self.share = {d: i % 2 for i, d in enumerate(domains)}
         first, second = socket.socketpair()
 
+        peer: list[Peer] = []  # in a child: its end of the pair
+
         def join(me: int) -> Callable[[], None]:
-            def setup() -> None:  # in the child, after its fork: its end of the pair
+            def setup() -> None:  # in the child, after its fork
                 (second if me == 0 else first).close()
-                layer.forward = probes.forward = Peer(first if me == 0 else second, {"dns": layer, "probes": probes},
-                                                      self.owners, me)
+                peer.append(Peer(first if me == 0 else second, {"dns": layer, "probes": probes}, self.owners, me))
+                layer.forward = probes.forward = peer[0]
             return setup
 
+        def leave() -> None:  # in the child, once its results are sent
+            if peer:
+                peer[0].finish()
+
         shares = [[p for p in pairs if self.share[p[0]] == i] for i in (0, 1)]
-        self.children = [ForkedWarmUp(shares[i], compute, workers, done, stats, setup=join(i)) for i in (0, 1)]
+        self.children = [ForkedWarmUp(shares[i], compute, workers, done, stats, setup=join(i), teardown=leave)
+                         for i in (0, 1)]
         first.close()
         second.close()
 

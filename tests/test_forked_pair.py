@@ -81,3 +81,17 @@ def test_two_processes_give_the_results_and_questions_of_one(tmp_path: Path) -> 
     # every question asked once in the run, as by one process; one asked of the other process counts as cached
     asked, alone = paired["run"]["dns_questions"], single["run"]["dns_questions"]
     assert asked["sent"] == alone["sent"] and asked["cached"] >= alone["cached"]
+
+
+def test_a_process_done_first_answers_until_the_other_is_done_too() -> None:
+    ours, theirs = socket.socketpair()
+    first = Peer(ours, {"dns": Layer()}, {"example.net": 1}, 0)
+    second = Peer(theirs, {"dns": Layer()}, {"example.net": 1}, 1)
+    left = threading.Event()
+    waiting = threading.Thread(target=lambda: (first.finish(), left.set()))
+    waiting.start()
+    assert not left.wait(0.3)  # the first waits for the second ...
+    assert second.ask("dns.query", dns.name.from_text("ns1.provider.example"), "A")  # ... and still answers it
+    second.finish()
+    assert left.wait(10)
+    waiting.join(10)
