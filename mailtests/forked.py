@@ -37,6 +37,8 @@ Key = tuple[str, str]
 
 #: Bytes the child buffers before writing; it also writes whenever the next result is not ready yet.
 BUFFER = 1 << 16
+#: Seconds a child that sent every result is given to leave on its own before it is ended.
+LEAVE_SECONDS = 5.0
 #: Results a task of the child's thread pool computes in a row (fewer, larger tasks: less pool overhead).
 CHUNK = 8
 #: Messages the child pickles at once (when the next result is ready already): one pickle per message cost
@@ -168,7 +170,13 @@ class ForkedWarmUp:
             self._in = None
         if self.pid is not None:
             try:
+                # a child that sent its last word may still be finishing (e.g. answering its peer's last questions,
+                # mailtests.forked_pair): a moment to leave on its own before it is ended
+                deadline = time.monotonic() + (LEAVE_SECONDS if self._received == len(self.keys) else 0)
                 done, _ = os.waitpid(self.pid, os.WNOHANG)
+                while done == 0 and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                    done, _ = os.waitpid(self.pid, os.WNOHANG)
                 if done == 0:
                     os.kill(self.pid, signal.SIGTERM)
                     os.waitpid(self.pid, 0)
