@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,16 @@ def suite(folder: Path, reports: str, *args: str) -> subprocess.CompletedProcess
         [sys.executable, "-m", "pytest", "--pyargs", "mailtests", "-o", "addopts=", "-p", "no:cacheprovider",
          "-p", "no:html", "-q", "--tb=no", "--domains=domains.yaml", f"--reports={reports}", *args],
         cwd=folder, capture_output=True, text=True, timeout=300)
+
+
+def demo_folder(out: Path, names: list[str]) -> Path:
+    """``out`` with the demo's zone files and an offline domains.yaml listing ``names`` (answered from them)."""
+    from tests.demo import DEMO_ZONES
+
+    shutil.copytree(DEMO_ZONES, out / "zones")
+    listed = "".join(f"  - {n}\n" for n in names)
+    (out / "domains.yaml").write_text(f"zones: [zones]\noffline: true\ndomains:\n{listed}", encoding="utf-8")
+    return out
 
 
 def merge_cli(*args: str | Path) -> subprocess.CompletedProcess:

@@ -6,7 +6,6 @@ Each computes its share of the domains; a question belongs to the process of the
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 from pathlib import Path
@@ -16,8 +15,7 @@ import pytest
 
 from mailtests.forked import available
 from mailtests.forked_pair import Peer, owner_of
-from tests.demo import DEMO_ZONES
-from tests.shard_runs import read, suite
+from tests.shard_runs import demo_folder, read, suite
 from tests.test_shard import comparable
 
 NAMES = ["example.com", "example.net", "example.org", *(f"host{i}.example.net" for i in range(5))]
@@ -69,9 +67,7 @@ def test_a_process_gets_the_other_ones_answers_and_asks_itself_when_it_cannot() 
 
 @pytest.mark.skipif(not available(), reason="a forked warm-up needs Linux and two cores")
 def test_two_processes_give_the_results_and_questions_of_one(tmp_path: Path) -> None:
-    shutil.copytree(DEMO_ZONES, tmp_path / "zones")
-    names = "".join(f"  - {n}\n" for n in NAMES)
-    (tmp_path / "domains.yaml").write_text(f"zones: [zones]\noffline: true\ndomains:\n{names}", encoding="utf-8")
+    demo_folder(tmp_path, NAMES)
     one = suite(tmp_path, "one", "--warmup-processes=1")
     two = suite(tmp_path, "two", "--warmup-processes=2")
     assert one.returncode == two.returncode == 1, two.stdout + two.stderr

@@ -8,7 +8,6 @@ files (hosts of example.net as domains, and the demo's three domains): no networ
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from mailtests.grouping import GROUP_ABOVE
-from tests.demo import DEMO_ZONES
-from tests.shard_runs import read, suite
+from tests.shard_runs import demo_folder, read, suite
 from tests.test_shard import comparable
 
 NAMES = ["example.com", "example.net", "example.org", *(f"host{i}.example.net" for i in range(5))]
@@ -25,11 +23,7 @@ NAMES = ["example.com", "example.net", "example.org", *(f"host{i}.example.net" f
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("grouping")
-    shutil.copytree(DEMO_ZONES, out / "zones")
-    names = "".join(f"  - {n}\n" for n in NAMES)
-    (out / "domains.yaml").write_text(f"zones: [zones]\noffline: true\ndomains:\n{names}", encoding="utf-8")
-    return out
+    return demo_folder(tmp_path_factory.mktemp("grouping"), NAMES)
 
 
 def both(folder: Path, name: str, *args: str) -> tuple[dict, dict, str]:
@@ -88,10 +82,8 @@ def test_a_domain_test_of_only_skipped_checks_is_skipped(folder: Path) -> None:
 
 
 def test_runs_above_the_limit_collect_a_test_per_domain(tmp_path: Path) -> None:
-    shutil.copytree(DEMO_ZONES, tmp_path / "zones")
     count = GROUP_ABOVE + 1
-    names = "".join(f"  - host{i}.example.net\n" for i in range(count))
-    (tmp_path / "domains.yaml").write_text(f"zones: [zones]\noffline: true\ndomains:\n{names}", encoding="utf-8")
+    demo_folder(tmp_path, [f"host{i}.example.net" for i in range(count)])
     run = suite(tmp_path, "many", "--collect-only", "-m", "mx")
     ids = [line for line in run.stdout.splitlines() if "::" in line]
     assert len(ids) == count and all("test_domains.py::test_domain[host" in i for i in ids), run.stdout[:2000]

@@ -5,7 +5,6 @@ Offline runs on the demo's zone files (hosts of example.net as domains): no netw
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,7 @@ import pytest
 from mailtests.config import DomainEntry
 from mailtests.results import evidence_of
 from mailtests.shard import ShardError, parse_shard, place, worker_of
-from tests.demo import DEMO_ZONES
-from tests.shard_runs import merge_cli, read, suite
+from tests.shard_runs import demo_folder, merge_cli, read, suite
 
 COUNT = 24
 NAMES = [f"host{i}.example.net" for i in range(COUNT)]
@@ -31,10 +29,7 @@ def comparable(document: dict) -> list[dict]:
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo's zones and a domains file of COUNT hosts; the whole suite run once in ``single``."""
-    out = tmp_path_factory.mktemp("shard")
-    shutil.copytree(DEMO_ZONES, out / "zones")
-    names = "".join(f"  - {n}\n" for n in NAMES)
-    (out / "domains.yaml").write_text(f"zones: [zones]\noffline: true\ndomains:\n{names}", encoding="utf-8")
+    out = demo_folder(tmp_path_factory.mktemp("shard"), NAMES)
     run = suite(out, "single")
     assert run.returncode == 1, run.stdout + run.stderr
     return out
