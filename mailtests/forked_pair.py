@@ -137,6 +137,11 @@ class Peer:
             _send(self.sock, self._lock, reply)
         except OSError:
             pass
+        except Exception as exc:  # an answer that does not pickle: the asker asks for itself, and never waits on
+            try:
+                _send(self.sock, self._lock, ("answer", number, None, repr(exc)))
+            except OSError:
+                pass
 
     def finish(self) -> None:
         """Once this process has computed its share: say so, and answer the other's questions until it has too

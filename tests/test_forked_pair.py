@@ -42,6 +42,8 @@ class Layer:
         self.asked.append((qname, rdtype))
         if rdtype == "TXT":
             raise RuntimeError("no answer")
+        if rdtype == "SRV":
+            return lambda: None  # an answer that cannot cross to the other process
         return f"answer to {qname} {rdtype}"
 
 
@@ -60,6 +62,7 @@ def test_a_process_gets_the_other_ones_answers_and_asks_itself_when_it_cannot() 
         t.join(10)
     assert answers == ["answer to ns1.provider.example. A"] * 8
     assert forward.ask("dns.query", name, "TXT") is None  # the first failed: the asker asks for itself
+    assert forward.ask("dns.query", name, "SRV") is None  # an answer that does not pickle: the same
     ours.close()  # the first process is gone
     assert forward.ask("dns.query", name, "A") is None
     assert forward.ask("dns.query", name, "MX") is None
