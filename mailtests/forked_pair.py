@@ -152,6 +152,12 @@ class Peer:
             return
         self._other_done.wait()
 
+    def close(self) -> None:
+        """Stop answering and asking: the socket closed (the reader thread then ends), the pool's threads let go."""
+        self.sock.close()
+        self._pool.shutdown(wait=True)
+        self._fail()
+
     def _fail(self) -> None:
         self._other_done.set()
         with self._lock:

@@ -50,7 +50,7 @@ class Layer:
 def test_a_process_gets_the_other_ones_answers_and_asks_itself_when_it_cannot() -> None:
     ours, theirs = socket.socketpair()
     layer = Layer()
-    Peer(ours, {"dns": layer}, {"example.net": 1}, 0)
+    first = Peer(ours, {"dns": layer}, {"example.net": 1}, 0)
     forward = Peer(theirs, {"dns": Layer()}, {"example.net": 1}, 1)
     assert forward.owns(dns.name.from_text("mx.example.net")) and not forward.owns(dns.name.from_text("com"))
     name = dns.name.from_text("ns1.provider.example")
@@ -63,9 +63,10 @@ def test_a_process_gets_the_other_ones_answers_and_asks_itself_when_it_cannot() 
     assert answers == ["answer to ns1.provider.example. A"] * 8
     assert forward.ask("dns.query", name, "TXT") is None  # the first failed: the asker asks for itself
     assert forward.ask("dns.query", name, "SRV") is None  # an answer that does not pickle: the same
-    ours.close()  # the first process is gone
+    first.close()  # the first process is gone
     assert forward.ask("dns.query", name, "A") is None
     assert forward.ask("dns.query", name, "MX") is None
+    forward.close()
 
 
 @pytest.mark.skipif(not available(), reason="a forked warm-up needs Linux and two cores")
@@ -94,3 +95,5 @@ def test_a_process_done_first_answers_until_the_other_is_done_too() -> None:
     second.finish()
     assert left.wait(10)
     waiting.join(10)
+    first.close()
+    second.close()
