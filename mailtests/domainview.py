@@ -15,18 +15,13 @@ from __future__ import annotations
 
 from .catalog import AREAS
 from .causes import Group, notable_groups, printable
+from .render import worst as worst_of
 
 #: ``--summary-view auto`` shows this view up to this many domains, the one-line summary above.
 VIEW_UP_TO = 10
-_WORST = ("error", "fail", "warn", "pass", "skip")
 _COLOUR = {"pass": {"green": True}, "fail": {"red": True, "bold": True}, "error": {"red": True, "bold": True},
            "warn": {"yellow": True}, "skip": {}}
 _WORDS = {"pass": "passed", "fail": "failed", "error": "could not run", "warn": "warning", "skip": "skipped"}
-
-
-def verdict(outcomes: list[str]) -> str:
-    """The worst outcome: error, fail, warn, pass; skip only when everything was skipped."""
-    return next((o for o in _WORST if o in outcomes), "skip")
 
 
 def counts_text(outcomes: list[str]) -> str:
@@ -48,7 +43,7 @@ def view_lines(records: list[dict]) -> list[tuple[str, str]]:
     lines: list[tuple[str, str]] = []
     for domain, rows in by_domain.items():
         outcomes = [r["outcome"] for r in rows]
-        worst = verdict(outcomes)
+        worst = worst_of(outcomes)
         lines.append((f"{domain}  {worst.upper()}  {counts_text(outcomes)}", worst))
         areas: dict[str, list[dict]] = {}
         for r in rows:
@@ -60,7 +55,7 @@ def view_lines(records: list[dict]) -> list[tuple[str, str]]:
         lines += [(f"  {_group_text(g)}", g.outcome) for g in by_area.get(None, [])]
         for area in sorted(areas, key=lambda a: order.get(a, len(order))):
             area_outcomes = [r["outcome"] for r in areas[area]]
-            area_verdict = verdict(area_outcomes)
+            area_verdict = worst_of(area_outcomes)
             lines.append((f"  {area:<{width}} {area_verdict.upper():<5}  {counts_text(area_outcomes)}", area_verdict))
             lines += [(f"    {_group_text(g)}", g.outcome) for g in by_area.get(area, [])]
     return [(printable(text), outcome) for text, outcome in lines]

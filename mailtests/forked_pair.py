@@ -12,11 +12,11 @@ computes example.com); every other name (a provider's name servers, MX hosts and
 includes, reverse names, the parents' DNSSEC keys) belongs to the first. Each process
 sends the questions the other owns to the other (:class:`Peer`, over a socket pair),
 which answers from its run-wide cache and counts them as sent; the asker counts them as
-answered from the cache. A process that has sent its last result keeps answering until the other
-has too. When the other process cannot answer (it failed, or its lookup raised), the asker asks
-for itself; when a process fails, the parent computes
-the results it did not send, as with one process. SMTP sessions are shared the same way: a session
-belongs to the process that owns its MX host's name, so that each MX address is probed once.
+answered from the cache. A process that has sent its last result keeps answering until the
+other has too. When the other process cannot answer (it failed, or its lookup raised), the
+asker asks for itself; when a process fails, the parent computes the results it did not send,
+as with one process. SMTP sessions are shared the same way: a session belongs to the process
+that owns its MX host's name, so that each MX address is probed once.
 Python's standard library has no cross-process cache that shares live objects, hence
 this small request/answer protocol (length-prefixed pickles on a Unix socket pair).
 """
@@ -173,9 +173,9 @@ class PairedWarmUp:
 
     def __init__(self, pairs: Sequence[Key], compute: Callable[[str, str], Result], workers: int, layer, probes,
                  done: Callable[[str], None] | None = None, stats: Callable[[], dict] | None = None) -> None:
-        domains = list(dict.fromkeys(domain for domain, _ in pairs))
-        self.owners = {d.lower().rstrip("."): i % 2 for i, d in enumerate(domains)}
-        self.share = {d: i % 2 for i, d in enumerate(domains)}
+        # the subjects (A-labels as the run normalized them, or a resolver), alternately to either process: the
+        # share of the results, and the owners of the questions
+        self.share = {d: i % 2 for i, d in enumerate(dict.fromkeys(domain for domain, _ in pairs))}
         first, second = socket.socketpair()
 
         peer: list[Peer] = []  # in a child: its end of the pair
@@ -183,7 +183,7 @@ class PairedWarmUp:
         def join(me: int) -> Callable[[], None]:
             def setup() -> None:  # in the child, after its fork
                 (second if me == 0 else first).close()
-                peer.append(Peer(first if me == 0 else second, {"dns": layer, "probes": probes}, self.owners, me))
+                peer.append(Peer(first if me == 0 else second, {"dns": layer, "probes": probes}, self.share, me))
                 layer.forward = probes.forward = peer[0]
             return setup
 

@@ -18,6 +18,7 @@ plugins import its internals.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pytest
@@ -72,11 +73,7 @@ class Selection:
         return cls(_parse_expression(keyword, "Wrong expression passed to '-k'") if keyword else None,
                    _parse_expression(mark, "Wrong expression passed to '-m'") if mark else None)
 
-    @property
-    def everything(self) -> bool:
-        return self.keyword is None and self.mark is None
-
-    def by_mark(self, checks: list[SuiteCheck]) -> list[SuiteCheck]:
+    def by_mark(self, checks: Sequence[SuiteCheck]) -> Sequence[SuiteCheck]:
         """The checks ``-m`` selects (markers do not depend on the domain)."""
         if self.mark is None:
             return checks
@@ -84,7 +81,7 @@ class Selection:
 
         return [c for c in checks if self.mark.evaluate(MarkMatcher.from_markers(c.marks))]
 
-    def for_domain(self, checks: list[SuiteCheck], domain: str) -> list[SuiteCheck]:
+    def for_domain(self, checks: Sequence[SuiteCheck], domain: str) -> Sequence[SuiteCheck]:
         """Of ``checks`` (already chosen by ``-m``), those ``-k`` selects for ``domain``."""
         if self.keyword is None:
             return checks

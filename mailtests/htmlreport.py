@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from .escaping import html as escape
-from .render import record_html, reference_html, verdict_html
+from .render import OUTCOMES, record_html, reference_html, verdict_html, worst
 from .runkeys import QUIET_ABOVE as LARGE_RUN
 from .runkeys import RECORD_PROPERTY, RUN_KEY
 
@@ -41,36 +41,28 @@ def records_of(report: pytest.TestReport) -> list[dict]:
     return records
 
 
-def record_of(report: pytest.TestReport) -> dict | None:
-    """The first mailtests record a test report carries, if any."""
-    return next(iter(records_of(report)), None)
-
-
-#: Outcomes from the worst: what a domain's row says first.
-_WORST_FIRST = ("error", "fail", "warn", "pass", "skip")
-
-
 def domain_row_cells(records: list[dict]) -> list[str]:
     """The added cells of a domain test's row: the domain, its checks counted by outcome, the failed ones named."""
-    by = {o: [r["check"] for r in records if r["outcome"] == o] for o in _WORST_FIRST}
-    worst = next(o for o in _WORST_FIRST if by[o])
+    by = {o: [r["check"] for r in records if r["outcome"] == o] for o in OUTCOMES}
     named = "; ".join(f"{o}: {', '.join(by[o])}" for o in ("error", "fail", "warn") if by[o])
-    counts = ", ".join(f"{len(by[o])} {o}" for o in _WORST_FIRST if by[o])
+    counts = ", ".join(f"{len(by[o])} {o}" for o in OUTCOMES if by[o])
+    verdict = verdict_html(worst(r["outcome"] for r in records))
     return [
         f'<td class="col-domain">{escape(records[0]["domain"])}</td>',
         f'<td class="col-check">{len(records)} checks</td>',
         '<td class="col-severity"></td>',
         '<td class="col-reference"></td>',
-        f'<td class="col-message">{verdict_html(worst)}: {escape(counts)}{"; " + escape(named) if named else ""}</td>',
+        f'<td class="col-message">{verdict}: {escape(counts)}{"; " + escape(named) if named else ""}</td>',
     ]
 
 
 def row_cells(record: dict | list[dict] | None) -> list[str]:
-    """The added cells of a row, escaped; empty cells for a report that is no compliance test."""
+    """The added cells of a row, escaped; empty cells for a report that is no compliance test. A list is a test's
+    records: one is shown as that record, more as their domain's row."""
     if isinstance(record, list):
-        record = record[0] if len(record) == 1 else record or None
-        if isinstance(record, list):
+        if len(record) > 1:
             return domain_row_cells(record)
+        record = record[0] if record else None
     if record is None:
         return [f'<td class="col-{col}"></td>' for col, _, _ in COLUMNS]
     return [

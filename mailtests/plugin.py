@@ -221,7 +221,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     checks = tuple(selection.by_mark(run.suite_checks))
     kept, dropped = [], []
     for item in domains:
-        item.checks = checks if selection.keyword is None else tuple(selection.for_domain(list(checks), item.subject))
+        item.checks = tuple(selection.for_domain(checks, item.subject))
         (kept if item.checks else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
@@ -231,9 +231,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    pairs = [pair for item in session.items
-             for pair in ([(item.subject, item.check_id)] if isinstance(item, CheckItem)
-                          else item.pairs if isinstance(item, DomainItem) else ())]
+    pairs = [pair for item in session.items if isinstance(item, (CheckItem, DomainItem)) for pair in item.pairs]
     if not pairs or session.config.option.collectonly:
         return
     run = session.config.stash[RUN_KEY]

@@ -263,7 +263,7 @@ class Engine:
         self.audit = Audit(self.layer, settings.config, self.probes)
         self._lines: dict = {}
         self.forked: ForkedWarmUp | PairedWarmUp | None = None  # the warm-up processes, when results come from them
-        self.warmup = "off"  # how the results were computed ahead of the tests: process, threads or off
+        self.warmup = "off"  # how the results were computed ahead of the tests: process(es), threads or off
         self.warmed: list[str] = []  # the domains the warm-up computed (a per-run subject such as a resolver: not)
 
     @property

@@ -43,7 +43,7 @@ class DnsLayer:
         self._lock = threading.Lock()
         self.sent = 0  # questions that went to a source (resolver, server or zone file)
         self.cached = 0  # questions answered from the run's cache
-        # in the second of two warm-up processes: asks the first for the questions it owns (mailtests.forked_pair)
+        # in one of two warm-up processes: asks the other for the questions the other owns (mailtests.forked_pair)
         self.forward = None
 
     # -- public ------------------------------------------------------------------
@@ -52,7 +52,7 @@ class DnsLayer:
         qname = to_name(name)
         rdtype = rdtype.upper()
         return self._once(("q", name_key(qname), rdtype),
-                          self._via("query", qname, rdtype, local=lambda: self._resolve(qname, rdtype)))
+                          self._via(qname, "query", qname, rdtype, local=lambda: self._resolve(qname, rdtype)))
 
     def query_cd(self, name: dns.name.Name | str, rdtype: str) -> Answer:
         """The answer to (name, type) with Checking Disabled (RFC 4035 §3.2.2), asked once per run.
@@ -63,7 +63,7 @@ class DnsLayer:
         qname = to_name(name)
         rdtype = rdtype.upper()
         return self._once(("cd", name_key(qname), rdtype),
-                          self._via("query_cd", qname, rdtype, local=lambda: self._resolve_cd(qname, rdtype)))
+                          self._via(qname, "query_cd", qname, rdtype, local=lambda: self._resolve_cd(qname, rdtype)))
 
     def query_server(self, address: str, name: dns.name.Name | str, rdtype: str, port: int = 53) -> Answer:
         """Ask one server directly, without recursion (RFC 1035 §4.1.1, RD clear); cached per server."""
@@ -71,7 +71,7 @@ class DnsLayer:
         rdtype = rdtype.upper()
         server = Server(address, port)
         key = ("s", str(server), name_key(qname), rdtype)
-        return self._once(key, self._via("query_server", address, qname, rdtype, port,
+        return self._once(key, self._via(qname, "query_server", address, qname, rdtype, port,
                                          local=lambda: ask(server, qname, rdtype, self.timeout, False)))
 
     def describe_sources(self) -> dict:
@@ -82,11 +82,12 @@ class DnsLayer:
         }
 
     # -- internals -----------------------------------------------------------------
-    def _via(self, method: str, *args, local):
-        """How to fetch a question: ``local``, or in the second warm-up process, for a question the first owns,
-        the first's answer (counted there, so here as answered from the run's cache; ``local`` if it gives none)."""
+    def _via(self, qname: dns.name.Name, method: str, *args, local):
+        """How to fetch a question about ``qname``: ``local``, or in one of two warm-up processes, for a question the
+        other owns, the other's answer to ``<method>(*args)`` (counted there, so here as answered from the run's
+        cache; ``local`` if it gives none)."""
         forward = self.forward
-        if forward is None or forward.owns(next(a for a in args if isinstance(a, dns.name.Name))):
+        if forward is None or forward.owns(qname):
             return local
 
         def forwarded() -> Answer:

@@ -75,11 +75,10 @@ class ProbeLayer:
         def probe() -> SmtpSession:
             return probe_smtp(host, address, self.smtp_port, timeout=self.timeout, ehlo_name=ehlo, ca_file=self.ca_file)
 
-        forward = self.forward
+        key, forward = ("smtp", host, address, self.smtp_port), self.forward
         if forward is not None and not forward.owns(host):  # the other warm-up process's session (else our own)
-            return self._submit(("smtp", host, address, self.smtp_port),
-                                lambda: forward.ask("probes.smtp", host, address) or probe())
-        return self._submit(("smtp", host, address, self.smtp_port), probe)
+            return self._submit(key, lambda: forward.ask("probes.smtp", host, address) or probe())
+        return self._submit(key, probe)
 
     def smtp(self, host: str, address: str) -> SmtpSession:
         return self.start_smtp(host, address).result()
