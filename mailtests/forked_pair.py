@@ -9,7 +9,8 @@ domains in the tests' order, so that both stream from the start).
 The two share what the run asks once: a question belongs to the process of the
 nearest enclosing domain of the run it is about (``mail.example.com`` to the one that
 computes example.com); every other name (a provider's name servers, MX hosts and SPF
-includes, reverse names, the parents' DNSSEC keys) belongs to the first. Each process
+includes, reverse names, the parents' DNSSEC keys) to one of the two by a hash of the name
+(CRC-32: the same in both processes), so that neither does the shared work alone. Each process
 sends the questions the other owns to the other (:class:`Peer`, over a socket pair),
 which answers from its run-wide cache and counts them as sent; the asker counts them as
 answered from the cache. A process that has sent its last result keeps answering until the
@@ -27,6 +28,7 @@ import pickle
 import socket
 import struct
 import threading
+import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -39,14 +41,14 @@ _HEADER = struct.Struct("!I")
 
 
 def owner_of(name: str, owners: dict[str, int]) -> int:
-    """The process that owns questions about ``name`` (text, any case, with or without the final dot)."""
-    name = name.lower().rstrip(".")
+    """The process (0 or 1) that owns questions about ``name`` (text, any case, with or without the final dot)."""
+    whole = name = name.lower().rstrip(".")
     while name:
         found = owners.get(name)
         if found is not None:
             return found
         name = name.partition(".")[2]
-    return 0
+    return zlib.crc32(whole.encode()) & 1
 
 
 def _send(sock: socket.socket, lock: threading.Lock, message: object) -> None:

@@ -10,15 +10,25 @@ a dnspython Message and rendering it cost 0.1-0.25 ms a question, a fifth of the
 spends per question, for 30 bytes that are the same but for the name and type (RFC 1035
 §4.1, RFC 6891 §6.1.2 OPT with the DO bit of RFC 3225); dnspython still sends it, reads
 and parses the response, and falls back to TCP.
+
+Two more costs per question are the operating system's, and paid here once for many
+questions: ``dns.query.udp`` opens and closes a socket for every question, and
+``dns.entropy.random_16`` reads the kernel's random source for every query id (together
+a tenth of a warm-up process's CPU at 1,000 domains). :class:`UdpSockets` lends a
+socket to one question at a time and retires it after :data:`SOCKET_USES` questions
+(the source port still changes often; the id stays unpredictable, RFC 5452 §9.2), and
+:func:`query_id` takes the ids from a buffer of the kernel's random bytes.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import struct
+import threading
 import time
 from dataclasses import dataclass
 
-import dns.entropy
 import dns.exception
 import dns.flags
 import dns.message
@@ -42,6 +52,85 @@ _OPT = b"\x00" + struct.pack("!HHIH", dns.rdatatype.OPT, EDNS_PAYLOAD, dns.flags
 _BARE_RCODES = frozenset({dns.rcode.FORMERR, dns.rcode.SERVFAIL, dns.rcode.NOTIMP, dns.rcode.REFUSED})
 
 
+#: Questions asked from one UDP socket (one at a time) before it is closed and another opened.
+SOCKET_USES = 64
+#: Random bytes read at once for query ids.
+_ID_BYTES = 4096
+
+
+class _QueryIds:
+    """Unpredictable 16-bit query ids (RFC 5452 §4.3), read from ``os.urandom`` a buffer at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids: list[int] = []
+
+    def next(self) -> int:
+        with self._lock:
+            if not self._ids:
+                self._ids = list(memoryview(os.urandom(_ID_BYTES)).cast("H"))
+            return self._ids.pop()
+
+    def forget(self) -> None:
+        """In a forked child: drop what is buffered (the parent sends those ids); the lock anew, as another
+        thread of the parent may have held it at the fork."""
+        self._lock, self._ids = threading.Lock(), []
+
+
+class UdpSockets:
+    """Unbound, non-blocking UDP sockets, one lent per question, each kept for :data:`SOCKET_USES` questions.
+
+    A response that arrives late, to a question of an earlier borrower, fails the next borrower's match of id
+    and question and is ignored (``ignore_unexpected``). Sockets are not shared across a fork: a child
+    process drops the ones it inherited (the parent keeps using them)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._free: dict[int, list[tuple[socket.socket, int]]] = {}
+
+    def borrow(self, family: int) -> tuple[socket.socket, int]:
+        """A socket of ``family`` and the number of questions it has served."""
+        with self._lock:
+            free = self._free.get(family)
+            if free:
+                return free.pop()
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        sock.setblocking(False)
+        return sock, 0
+
+    def give_back(self, family: int, sock: socket.socket, uses: int, healthy: bool) -> None:
+        if not healthy or uses >= SOCKET_USES:
+            sock.close()
+            return
+        with self._lock:
+            self._free.setdefault(family, []).append((sock, uses))
+
+    def close(self) -> None:
+        with self._lock:
+            free, self._free = self._free, {}
+        for sockets in free.values():
+            for sock, _ in sockets:
+                sock.close()
+
+    def forget(self) -> None:
+        """In a forked child: close the inherited sockets (the parent's stay open) and take a new lock, as
+        another thread of the parent may have held it at the fork."""
+        free, self._lock, self._free = self._free, threading.Lock(), {}
+        for sockets in free.values():
+            for sock, _ in sockets:
+                sock.close()
+
+
+_SOCKETS = UdpSockets()
+_IDS = _QueryIds()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: (_SOCKETS.forget(), _IDS.forget()))
+
+
+def query_id() -> int:
+    return _IDS.next()
+
+
 class Query:
     """A query as ``dns.query.udp``/``tcp`` use it (its wire, ``is_response``, no TSIG): what
     ``dns.message.make_query(qname, rdtype, use_edns=0, payload=EDNS_PAYLOAD, want_dnssec=True)`` sends, with RD
@@ -52,7 +141,7 @@ class Query:
 
     def __init__(self, qname: dns.name.Name, rdtype: int, recursive: bool = True, cd: bool = False):
         self.qname, self.rdtype = qname, rdtype
-        self.id = dns.entropy.random_16()
+        self.id = query_id()
         self.flags = (dns.flags.RD if recursive else 0) | (dns.flags.CD if cd else 0)
         labels = b"".join(bytes((len(label),)) + label for label in qname.labels)  # absolute: ends with b"\0"
         self.wire = struct.pack("!6H", self.id, self.flags, 1, 0, 0, 1) + labels + struct.pack("!HH", rdtype,
@@ -136,11 +225,15 @@ def ask(server: Server, qname: dns.name.Name, rdtype: str, timeout: float, recur
     shown = str(server)
     if cd:
         shown += " +cd"  # the evidence says how it was asked (dig +cd), apart from the ordinary answer
+    family = socket.AF_INET6 if ":" in server.address else socket.AF_INET
+    sock, uses = _SOCKETS.borrow(family)
+    healthy = False
     started = time.monotonic()
     try:
         response, _used_tcp = dns.query.udp_with_fallback(
-            query, server.address, timeout=timeout, port=server.port, ignore_unexpected=True
+            query, server.address, timeout=timeout, port=server.port, ignore_unexpected=True, udp_sock=sock
         )
+        healthy = True
     except dns.exception.Timeout:
         return Answer(qname, rdtype, TIMEOUT, server=shown, elapsed=time.monotonic() - started,
                       error=f"no answer within {timeout:g} s")
@@ -150,6 +243,8 @@ def ask(server: Server, qname: dns.name.Name, rdtype: str, timeout: float, recur
     except dns.exception.DNSException as exc:
         return Answer(qname, rdtype, "FORMERR", server=shown, elapsed=time.monotonic() - started,
                       error=f"malformed answer: {exc}")
+    finally:  # a socket that saw trouble (a late answer may still come to it) is closed
+        _SOCKETS.give_back(family, sock, uses + 1, healthy)
     elapsed = time.monotonic() - started
     rcode = dns.rcode.to_text(response.rcode())
     return Answer(
