@@ -87,10 +87,12 @@ class DnsLayer:
         other owns, the other's answer to ``<method>(*args)`` (counted there, so here as answered from the run's
         cache; ``local`` if it gives none)."""
         forward = self.forward
-        if forward is None or forward.owns(qname):
+        if forward is None:
             return local
 
-        def forwarded() -> Answer:
+        def forwarded() -> Answer:  # asked only when the run's cache has no answer: who owns it is decided then
+            if forward.owns(qname):
+                return local()
             answer = forward.ask(f"dns.{method}", *args)
             if answer is None:
                 return local()

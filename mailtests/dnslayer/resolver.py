@@ -14,7 +14,7 @@ and parses the response, and falls back to TCP.
 Two more costs per question are the operating system's, and paid here once for many
 questions: ``dns.query.udp`` opens and closes a socket for every question, and
 ``dns.entropy.random_16`` reads the kernel's random source for every query id (together
-a tenth of a warm-up process's CPU at 1,000 domains). :class:`UdpSockets` lends a
+a sixth of a warm-up process's CPU in a profile at 1,000 domains). :class:`UdpSockets` lends a
 socket to one question at a time and retires it after :data:`SOCKET_USES` questions
 (the source port still changes often; the id stays unpredictable, RFC 5452 §9.2), and
 :func:`query_id` takes the ids from a buffer of the kernel's random bytes.
