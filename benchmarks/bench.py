@@ -17,6 +17,7 @@ import platform
 import re
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -303,6 +304,7 @@ class Bench:
         self.targets: list[tuple[str, bool, str]] = []
         self.python = sys.executable
         self.trust_anchor: Path | None = None
+        self.main_wall, self.main_detail = 0.0, "not measured"  # the N-domain run's time (median of repeats)
 
     # -- running the suite ------------------------------------------------------------------
     def suite(self, name: str, domains: Path, *extra: str, per: int, resolver: str = RESOLVER,
@@ -397,7 +399,7 @@ class Bench:
         self.target("1 domain, full catalog, whole pytest process < 2 s", row1.wall < 2, f"{row1.wall:.2f} s")
         main, document, m = self.suite("suite, N domains", domains, per=n, reports="main", phases=True)
         self.main_dir = self.work / "main"
-        self.main_targets(main)
+        self.main_targets(main, self.repeats(domains, main))
         if args.sharded:
             import scale
 
@@ -487,7 +489,7 @@ class Bench:
         self.target("1 domain, full catalog, whole pytest process < 2 s", row1.wall < 2, f"{row1.wall:.2f} s")
         main, document, _ = self.suite("suite, N domains", domains, per=n, reports="main", phases=True)
         self.main_dir = self.work / "main"
-        self.main_targets(main)
+        self.main_targets(main, self.repeats(domains, main))
         if self.args.sharded:
             import scale
 
@@ -497,13 +499,31 @@ class Bench:
         self.target("each (name, type) asked once: sent == unique questions", sent == len(questions),
                     f"sent {sent}, unique questions in the evidence {len(questions)}")
 
-    def main_targets(self, main: Row) -> None:
-        """The time and memory targets of the N-domain run (1,000: 20 s; 10,000: 120 s and 2 GiB in all)."""
+    def repeats(self, domains: Path, main: Row) -> list[Row]:
+        """The N-domain run again, ``--repeat-main`` times in all: this host's speed varies by the hour (the CPU
+        probe of each run is in its note), so the time targets take the median."""
+        runs = [main]
+        main.note += f"; CPU probe {cpu_probe():.3f} s after it"
+        for k in range(2, self.args.repeat_main + 1):
+            row, _, _ = self.suite(f"suite, N domains, run {k}", domains, per=self.n, reports=f"main-{k}", add=False)
+            row.note += f"; CPU probe {cpu_probe():.3f} s after it"
+            self.add(row)
+            runs.append(row)
+        return runs
+
+    def main_targets(self, main: Row, runs: list[Row]) -> None:
+        """The time and memory targets of the N-domain run (1,000: 20 s; 10,000: 120 s and 2 GiB in all); the
+        time is the median of ``runs``."""
         n = self.n
+        walls = sorted(r.wall for r in runs)
+        wall = statistics.median(walls)
+        detail = (f"{wall:.1f} s" if len(runs) == 1 else
+                  f"median {wall:.1f} s of {len(runs)} runs: {', '.join(f'{r.wall:.1f}' for r in runs)} s")
+        self.main_wall, self.main_detail = wall, detail
         if n <= 1000:
-            self.target(f"{n:,} domains < 20 s", main.wall < 20, f"{main.wall:.1f} s")
+            self.target(f"{n:,} domains < 20 s", wall < 20, detail)
         if n >= 10000:
-            self.target(f"{n:,} domains, full catalog < 120 s", main.wall < 120, f"{main.wall:.1f} s")
+            self.target(f"{n:,} domains, full catalog < 120 s", wall < 120, detail)
             self.target(f"{n:,} domains: all processes together < 2 GiB", (main.tree_mib or 0) < 2048,
                         rss_detail(main))
 
@@ -632,6 +652,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sharded", type=int, default=0, metavar="K",
                         help="also run the N domains as K shards (--shard k/K) one after the other and merge them "
                              "(the big run: --domains-count 10000 --only-main --sharded 10)")
+    parser.add_argument("--repeat-main", type=int, default=0, metavar="K",
+                        help="run the N-domain suite K times in all, the time targets on the median (default 3 up "
+                             "to 1,000 domains, else 1)")
     parser.add_argument("--work", type=Path, help="keep everything here (default: a temporary folder)")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     args = parser.parse_args(argv)
@@ -641,6 +664,7 @@ def main(argv: list[str] | None = None) -> int:
         args.browser_timeout = min(args.browser_timeout, 60)
         args.files_count, args.merge_shards, args.merge_domains = 5000, 10, 20
         args.sharded = args.sharded or 2
+    args.repeat_main = args.repeat_main or (3 if args.domains_count <= 1000 and not args.quick else 1)
     if os.geteuid() != 0:
         print("benchmarks/run needs root: the DNS lab adds loopback addresses and binds port 53", file=sys.stderr)
         return 2
