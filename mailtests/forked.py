@@ -12,11 +12,18 @@ The child asks every DNS question of the run, each once, through the one DNS lay
 it inherited; each answer crosses the pipe once, and results cite answers by number.
 When the child fails or dies, the parent computes the missing results itself and
 says so at the end of the run: results never depend on where they were computed.
+
+A child that has sent its last result may still work for the run (one of a pair answers its
+peer's last questions: :mod:`mailtests.forked_pair`), after its last word on the pipe: it
+leaves its final counts in a page of memory shared with the parent (:data:`FINAL_BYTES`),
+which the parent reads once the child has exited on its own.
 """
 
 from __future__ import annotations
 
 import gc
+import json
+import mmap
 import os
 import pickle
 import resource
@@ -39,6 +46,8 @@ Key = tuple[str, str]
 BUFFER = 1 << 16
 #: Seconds a child that sent every result is given to leave on its own before it is ended.
 LEAVE_SECONDS = 5.0
+#: Room for a child's final counts (length-prefixed JSON), shared with the parent.
+FINAL_BYTES = 4096
 #: Results a task of the child's thread pool computes in a row (fewer, larger tasks: less pool overhead).
 CHUNK = 8
 #: Messages the child pickles at once (when the next result is ready already): one pickle per message cost
@@ -72,6 +81,8 @@ class ForkedWarmUp:
         self.failure: str | None = None  # why the child stopped early, in words
         self._received = 0
         self.waited = 0.0  # seconds the tests spent reading (and waiting for) the child's results
+        # the child's final counts, when it exits on its own: shared, anonymous memory made before the fork
+        self._final = mmap.mmap(-1, FINAL_BYTES)
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: compute, stream, and leave without running the parent's exit handlers
@@ -88,6 +99,8 @@ class ForkedWarmUp:
                     _serve(out, pairs, compute, workers, done, stats)
                 if teardown is not None:  # after the last result is sent: e.g. serve a peer until it is done too
                     teardown()
+                    if stats is not None:  # the counts now include what the teardown did
+                        _leave_counts(self._final, stats())
             except BrokenPipeError:
                 status = 1  # the parent is gone or stopped reading: nothing to tell
             except BaseException:
@@ -180,9 +193,30 @@ class ForkedWarmUp:
                 if done == 0:
                     os.kill(self.pid, signal.SIGTERM)
                     os.waitpid(self.pid, 0)
+                else:
+                    self.stats = {**self.stats, **_left_counts(self._final)}
             except ChildProcessError:
                 pass
             self.pid = None
+            self._final.close()
+
+
+def _leave_counts(final: mmap.mmap, counts: dict) -> None:
+    data = json.dumps(counts).encode()
+    if len(data) + 4 <= len(final):
+        final[4:4 + len(data)] = data
+        final[:4] = len(data).to_bytes(4, "big")  # the length last: a torn write reads as none
+
+
+def _left_counts(final: mmap.mmap) -> dict:
+    size = int.from_bytes(final[:4], "big")
+    if not 0 < size <= len(final) - 4:
+        return {}
+    try:
+        found = json.loads(final[4:4 + size])
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _serve(out: BinaryIO, pairs: Sequence[Key], compute: Callable[[str, str], Result], workers: int,

@@ -92,3 +92,24 @@ def test_available_only_without_other_threads():
     finally:
         stop.set()
         thread.join()
+
+
+def test_counts_made_after_the_last_result_reach_the_parent():
+    """A child's work after its last result (a pair's child answering its peer: mailtests.forked_pair) still
+    counts: the final counts reach the parent once the child has left on its own."""
+    counts = {"sent": 0, "cached": 0}
+
+    def counted(domain: str, check: str) -> Result:
+        counts["sent"] += 1
+        return verdict(domain, check)
+
+    def teardown() -> None:  # in the child, after its last result: three more questions answered
+        counts["sent"] += 3
+
+    forked = ForkedWarmUp(PAIRS[:4], counted, workers=1, stats=lambda: dict(counts), teardown=teardown)
+    try:
+        assert all(forked.result(pair) is not None for pair in PAIRS[:4])
+    finally:
+        forked.close()
+    assert forked.stats["sent"] == 4 + 3 and forked.stats["maxrss_kib"] > 0
+    assert counts["sent"] == 0  # counted in the child
