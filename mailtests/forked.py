@@ -158,19 +158,22 @@ class ForkedWarmUp:
             self.stats = payload
         elif kind == "end":
             self.stats = payload
-            self._stop(None)
+            self._stop(None, reap=False)  # it may still work for the run (a pair's peer): reaped at close()
             return False
         elif kind == "error":
             self._stop(f"the warm-up process failed: {payload}")
             return False
         return True
 
-    def _stop(self, failure: str | None) -> None:
+    def _stop(self, failure: str | None, reap: bool = True) -> None:
+        """Stop reading; with ``reap``, end the child now (else at :meth:`close`: a child of a pair that has sent
+        its last word waits for its peer, and its peer may wait for this process to read its results)."""
         self.failure = failure
         if self._in is not None:
             self._in.close()
             self._in = None
-        self.close()
+        if reap:
+            self.close()
 
     def close(self) -> None:
         """Stop reading (after the child's last word, when every result is in); end the child if it still runs,

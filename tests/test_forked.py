@@ -113,3 +113,27 @@ def test_counts_made_after_the_last_result_reach_the_parent():
         forked.close()
     assert forked.stats["sent"] == 4 + 3 and forked.stats["maxrss_kib"] > 0
     assert counts["sent"] == 0  # counted in the child
+
+
+def test_reading_the_last_word_does_not_wait_for_the_child_to_leave():
+    """A child of a pair that has sent its last word waits for its peer, which may wait for this process to read
+    its results: reading the last word must not wait for the child to leave (it is reaped at close)."""
+    go_read, go_write = os.pipe()  # the parent's word to the child, once it has read every result
+    counts = {"sent": 0}
+
+    def teardown() -> None:  # in the child: waits for the parent, as a pair's child waits for its peer
+        os.close(go_write)
+        if os.read(go_read, 1) == b"!":
+            counts["sent"] += 5
+
+    forked = ForkedWarmUp(PAIRS[:4], verdict, workers=1, stats=lambda: dict(counts), teardown=teardown)
+    os.close(go_read)
+    try:
+        assert all(forked.result(pair) is not None for pair in PAIRS[:4])
+        while forked._read():  # the last word too, if it has not come with the results
+            pass
+        os.write(go_write, b"!")  # had reading it waited for the child to leave, the child was ended by now
+    finally:
+        os.close(go_write)
+        forked.close()
+    assert forked.stats["sent"] == 5 and forked.failure is None
