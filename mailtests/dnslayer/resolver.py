@@ -78,7 +78,8 @@ class _QueryIds:
 
 
 class UdpSockets:
-    """Unbound, non-blocking UDP sockets, one lent per question, each kept for :data:`SOCKET_USES` questions.
+    """Non-blocking UDP sockets on no fixed address or port, one lent per question, each kept for
+    :data:`SOCKET_USES` questions.
 
     A response that arrives late, to a question of an earlier borrower, fails the next borrower's match of id
     and question and is ignored (``ignore_unexpected``). Sockets are not shared across a fork: a child
@@ -108,17 +109,19 @@ class UdpSockets:
     def close(self) -> None:
         with self._lock:
             free, self._free = self._free, {}
-        for sockets in free.values():
-            for sock, _ in sockets:
-                sock.close()
+        _close_all(free)
 
     def forget(self) -> None:
         """In a forked child: close the inherited sockets (the parent's stay open) and take a new lock, as
         another thread of the parent may have held it at the fork."""
         free, self._lock, self._free = self._free, threading.Lock(), {}
-        for sockets in free.values():
-            for sock, _ in sockets:
-                sock.close()
+        _close_all(free)
+
+
+def _close_all(free: dict[int, list[tuple[socket.socket, int]]]) -> None:
+    for sockets in free.values():
+        for sock, _ in sockets:
+            sock.close()
 
 
 _SOCKETS = UdpSockets()
