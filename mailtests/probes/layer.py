@@ -76,9 +76,13 @@ class ProbeLayer:
             return probe_smtp(host, address, self.smtp_port, timeout=self.timeout, ehlo_name=ehlo, ca_file=self.ca_file)
 
         key, forward = ("smtp", host, address, self.smtp_port), self.forward
-        if forward is not None and not forward.owns(host):  # the other warm-up process's session (else our own)
-            return self._submit(key, lambda: forward.ask("probes.smtp", host, address) or probe())
-        return self._submit(key, probe)
+        if forward is None:
+            return self._submit(key, probe)
+
+        def shared() -> SmtpSession:  # on a cache miss only: the other warm-up process's session if it owns the host
+            return (None if forward.owns(host) else forward.ask("probes.smtp", host, address)) or probe()
+
+        return self._submit(key, shared)
 
     def smtp(self, host: str, address: str) -> SmtpSession:
         return self.start_smtp(host, address).result()
