@@ -515,8 +515,7 @@ class Bench:
         """The time and memory targets of the N-domain run (1,000: 20 s; 10,000: 120 s and 2 GiB in all); the
         time is the median of ``runs``."""
         n = self.n
-        walls = sorted(r.wall for r in runs)
-        wall = statistics.median(walls)
+        wall = statistics.median(r.wall for r in runs)
         detail = (f"{wall:.1f} s" if len(runs) == 1 else
                   f"median {wall:.1f} s of {len(runs)} runs: {', '.join(f'{r.wall:.1f}' for r in runs)} s")
         self.main_wall, self.main_detail = wall, detail
