@@ -25,6 +25,11 @@ from .runkeys import QUIET_ABOVE, RECORD_PROPERTY, RUN_KEY
 from .session import Engine, Settings, SettingsError
 from .workers import mine, pack_records, worker_index
 
+#: From QUIET_ABOVE up to this many results, results.json is written in a forked child beside audit.html
+#: (mailtests/aside.py). Below, both take milliseconds (less than a fork); above, the child would copy too much
+#: of the run's memory (the page of every record it reads): one after the other.
+WRITE_BESIDE_UP_TO = 100_000
+
 _NO_KEYWORDS: dict = {}  # the keywords of every compliance test's report (see pytest_runtest_makereport)
 _current_run: Run | None = None  # pytest_runtest_logreport gets no config: the run of the current session
 
@@ -339,6 +344,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if not run.records and run.engine is None:
         return
+    from .aside import beside
     from .audit_html import write_audit_html
     from .results import results_document, utc_now, write_results
 
@@ -355,8 +361,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         out = Path(session.config.invocation_params.dir) / out
     document = run.document = results_document(meta, run.records, consume=True)
     run.records = document["results"]  # the same records, now citing the document's answers by number
-    run.results_path = write_results(out / "results.json", document)
-    write_audit_html(out / "audit.html", document)
+    aside = QUIET_ABOVE < len(run.records) <= WRITE_BESIDE_UP_TO
+    with beside(lambda: write_results(out / "results.json", document), fork=aside):
+        write_audit_html(out / "audit.html", document)
+    run.results_path = out / "results.json"
     if run.html_pointer is not None:
         from .htmlreport import write_pointer
 
