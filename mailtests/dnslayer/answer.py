@@ -84,8 +84,10 @@ class Answer:
     elapsed: float = 0.0
     authoritative: bool = False
     error: str | None = None
-    authority: tuple[Record, ...] = field(default=())
-    additional: tuple[Record, ...] = field(default=())
+    # what a check may read but results.json leaves out; not hashed, so that an answer received from another
+    # process without them (SentAnswer) hashes as the answer sent
+    authority: tuple[Record, ...] = field(default=(), hash=False)
+    additional: tuple[Record, ...] = field(default=(), hash=False)
     signatures: tuple[Record, ...] = field(default=())  # the RRSIGs of the answer section (asked with DO)
 
     # -- what a check asks ---------------------------------------------------
@@ -220,28 +222,32 @@ def rcode_text(rcode: int) -> str:
 # -- answers crossing to another process (the warm-up process: mailtests.forked) ------------------------------
 #
 # Pickled, an answer's dnspython objects (names, rdata) cost the warm-up process 0.2 ms an answer to write and the
-# parent as much to read, where the parent only needs their text (results.json, audit.html). So an answer crosses
-# as the text results.json has (``Answer.to_dict``) and is rebuilt as a :class:`SentAnswer`, which makes its
-# dnspython objects from that text only if something asks for them.
+# parent as much to read, where the parent only needs their text (results.json, audit.html): the parent makes
+# records and reports of the warm-up's results and runs no check on its answers. So an answer crosses as the
+# text results.json has (``Answer.to_dict``) and is rebuilt as a :class:`SentAnswer`, which makes its dnspython
+# objects from that text only if something asks for them. The authority and additional sections, which
+# results.json leaves out, stay behind: pickled, the SOA, NSEC and RRSIG records of a signed zone's negative
+# answer cost 0.2 ms to write and read, in a third of the benchmark's negative answers.
+
+#: The fields of an answer that cross to another process (all but the authority and additional sections).
+CROSSING = tuple(f.name for f in fields(Answer) if f.name not in ("authority", "additional"))
+
 
 def sent_state(answer: Answer) -> tuple | None:
     """``answer`` as plain data for :func:`received` in another process; None when text would not bring it back
-    whole (a record of a class other than IN: records are written without their class)."""
-    if any(r.rdata.rdclass != dns.rdataclass.IN
-           for part in (answer.records, answer.signatures, answer.authority, answer.additional) for r in part):
+    (a record of a class other than IN: records are written without their class)."""
+    if any(r.rdata.rdclass != dns.rdataclass.IN for part in (answer.records, answer.signatures) for r in part):
         return None
-    # the authority and additional sections, which results.json leaves out, cross as they are (as text they cost
-    # the warm-up process more than pickled: SOA, NSEC and RRSIG records of every negative answer)
-    return answer._to_dict(), answer.elapsed, answer.authority, answer.additional
+    return answer._to_dict(), answer.elapsed
 
 
 def received(state: tuple) -> Answer:
-    """The answer :func:`sent_state` gave, as a :class:`SentAnswer`."""
-    shown, elapsed, authority, additional = state
+    """The answer :func:`sent_state` gave, as a :class:`SentAnswer`, without authority and additional sections."""
+    shown, elapsed = state
     answer = SentAnswer.__new__(SentAnswer)
     answer.__dict__.update(rdtype=shown["type"], rcode=shown["rcode"], server=shown["server"], elapsed=elapsed,
-                           authoritative=shown["authoritative"], error=shown["error"], authority=authority,
-                           additional=additional, _as_dict=shown)
+                           authoritative=shown["authoritative"], error=shown["error"], authority=(),
+                           additional=(), _as_dict=shown)
     return answer
 
 
@@ -268,7 +274,8 @@ def _lazy(name: str, make):
 
 class SentAnswer(Answer):
     """An :class:`Answer` received from another process as text: :meth:`to_dict` is that text; the name and
-    records (and signatures) become dnspython objects again when first read, equal to the sent answer's."""
+    records (and signatures) become dnspython objects again when first read, equal to the sent answer's. It is
+    equal to the sent answer in what crossed (:data:`CROSSING`); its authority and additional sections are empty."""
 
     qname = _lazy("qname", lambda self: dns.name.from_text(self._as_dict["name"]))
     records = _lazy("records", lambda self: tuple(_record(r) for r in self._as_dict["records"]))
@@ -277,7 +284,7 @@ class SentAnswer(Answer):
     def __eq__(self, other: object) -> bool:  # equal to the Answer it was sent as (dataclass eq wants one class)
         if not isinstance(other, Answer):
             return NotImplemented
-        return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(Answer))
+        return all(getattr(self, name) == getattr(other, name) for name in CROSSING)
 
     __hash__ = Answer.__hash__
 
