@@ -8,8 +8,10 @@ non-recursive ones (to a zone's name servers).
 The query's wire is made here (:class:`Query`), not by ``dns.message.make_query``: building
 a dnspython Message and rendering it cost 0.1-0.25 ms a question, a fifth of the CPU a run
 spends per question, for 30 bytes that are the same but for the name and type (RFC 1035
-§4.1, RFC 6891 §6.1.2 OPT with the DO bit of RFC 3225); dnspython still sends it, reads
-and parses the response, and falls back to TCP.
+§4.1, RFC 6891 §6.1.2 OPT with the DO bit of RFC 3225). The UDP exchange is written here too
+(:func:`_exchange`: dnspython's makes an epoll selector for every wait) and the response is read by
+:mod:`mailtests.dnslayer.response` (a quarter of the CPU went into dnspython's Message); dnspython
+still reads each record's data and does the TCP fallback.
 
 Two more costs per question are the operating system's, and paid here once for many
 questions: ``dns.query.udp`` opens and closes a socket for every question, and
@@ -22,6 +24,7 @@ socket to one question at a time and retires it after :data:`SOCKET_USES` questi
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import struct
@@ -39,7 +42,8 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
-from .answer import TIMEOUT, Answer, records_from_rrsets
+from .answer import TIMEOUT, Answer
+from .response import Response, from_message, read_response
 
 #: EDNS buffer size of the DNS Flag Day 2020: no fragmentation on common paths.
 EDNS_PAYLOAD = 1232
@@ -153,7 +157,7 @@ class Query:
     def to_wire(self, *args, **kwargs) -> bytes:
         return self.wire
 
-    def is_response(self, other: dns.message.Message) -> bool:
+    def is_response(self, other: dns.message.Message | Response) -> bool:
         """Whether ``other`` answers this query, as ``dns.message.Message.is_response`` decides for a query."""
         if (not other.flags & dns.flags.QR or other.id != self.id
                 or dns.opcode.from_flags(other.flags) != dns.opcode.QUERY):
@@ -217,6 +221,49 @@ class WireSource:
         return last
 
 
+def _exchange(query: Query, server: Server, sock: socket.socket, timeout: float) -> Response:
+    """The response to ``query`` over UDP (RFC 1035 §4.2.1), or over TCP when it comes truncated (RFC 7766 §5).
+
+    What ``dns.query.udp_with_fallback`` does, waiting as the socket's own timeout waits (a poll in C), where
+    dnspython makes, registers and closes an epoll selector in Python for each wait, and reading the response
+    with :func:`~mailtests.dnslayer.response.read_response` (over TCP, dnspython reads it). A datagram from
+    another address, or one that is no response to this query (a late answer to an earlier question on the
+    socket, a forgery: RFC 5452 §9.1), is dropped and the wait goes on; an unreadable response from the server
+    raises."""
+    deadline = time.monotonic() + timeout
+    destination = (server.address, server.port)
+    expected = _canonical(server.address)
+    try:
+        sock.settimeout(timeout)
+        sock.sendto(query.wire, destination)
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise dns.exception.Timeout
+            sock.settimeout(remaining)
+            wire, source = sock.recvfrom(65535)
+            if source[1] != server.port or source[0] != expected:
+                continue
+            response = read_response(wire)
+            if not query.is_response(response):
+                continue
+            if response.truncated:
+                return from_message(dns.query.tcp(query, server.address, timeout=timeout, port=server.port))
+            return response
+    except TimeoutError:
+        raise dns.exception.Timeout from None
+
+
+@functools.lru_cache(maxsize=256)
+def _canonical(address: str) -> str:
+    """An address as ``recvfrom`` gives a datagram's source (IPv6 compressed, lowercase)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    try:
+        return socket.inet_ntop(family, socket.inet_pton(family, address))
+    except (OSError, ValueError):
+        return address
+
+
 def ask(server: Server, qname: dns.name.Name, rdtype: str, timeout: float, recursive: bool = True,
         cd: bool = False) -> Answer:
     """One question to one server; never raises for network trouble, the Answer says what happened.
@@ -233,9 +280,7 @@ def ask(server: Server, qname: dns.name.Name, rdtype: str, timeout: float, recur
     healthy = False
     started = time.monotonic()
     try:
-        response, _used_tcp = dns.query.udp_with_fallback(
-            query, server.address, timeout=timeout, port=server.port, ignore_unexpected=True, udp_sock=sock
-        )
+        response = _exchange(query, server, sock, timeout)
         healthy = True
     except dns.exception.Timeout:
         return Answer(qname, rdtype, TIMEOUT, server=shown, elapsed=time.monotonic() - started,
@@ -254,12 +299,12 @@ def ask(server: Server, qname: dns.name.Name, rdtype: str, timeout: float, recur
         qname,
         rdtype,
         rcode,
-        records=records_from_rrsets(rrset for rrset in response.answer if rrset.rdtype != dns.rdatatype.RRSIG),
-        signatures=records_from_rrsets(rrset for rrset in response.answer if rrset.rdtype == dns.rdatatype.RRSIG),
+        records=tuple(r for r in response.answer if r.rdata.rdtype != dns.rdatatype.RRSIG),
+        signatures=tuple(r for r in response.answer if r.rdata.rdtype == dns.rdatatype.RRSIG),
         server=shown,
         elapsed=elapsed,
         authoritative=bool(response.flags & dns.flags.AA),
         error=None if rcode in ("NOERROR", "NXDOMAIN") else f"server answered {rcode}",
-        authority=records_from_rrsets(response.authority),
-        additional=records_from_rrsets(response.additional),
+        authority=response.authority,
+        additional=response.additional,
     )
