@@ -86,7 +86,7 @@ class UdpSockets:
     :data:`SOCKET_USES` questions.
 
     A response that arrives late, to a question of an earlier borrower, fails the next borrower's match of id
-    and question and is ignored (``ignore_unexpected``). Sockets are not shared across a fork: a child
+    and question and is dropped (:func:`_exchange`). Sockets are not shared across a fork: a child
     process drops the ones it inherited (the parent keeps using them)."""
 
     def __init__(self) -> None:
