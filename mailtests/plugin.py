@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gc
 import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,14 +27,7 @@ from .runkeys import QUIET_ABOVE, RECORD_PROPERTY, RUN_KEY
 from .session import Engine, Settings, SettingsError
 from .workers import mine, pack_records, worker_index
 
-#: From QUIET_ABOVE up to this many results of warm-up processes, results.json is written in a forked child beside
-#: audit.html (mailtests/aside.py). Below, both take milliseconds (less than a fork); above, the child would copy
-#: too much of the run's memory (the page of every record it reads). With the warm-up in this process (threads,
-#: off) or in xdist's controller, this process holds the run's whole heap, and the child copied a good share of
-#: it (at 1,000 domains: 417 MiB for all processes with --warmup=threads, 267 MiB without the child; 1,368
-#: against 940 MiB with -n 2): there, one file after the other.
-WRITE_BESIDE_UP_TO = 100_000
-
+FORKED = ("process", "processes")  # Engine.warmup of results computed in forked warm-up processes
 _NO_KEYWORDS: dict = {}  # the keywords of every compliance test's report (see pytest_runtest_makereport)
 _current_run: Run | None = None  # pytest_runtest_logreport gets no config: the run of the current session
 
@@ -276,12 +271,18 @@ def pytest_runtestloop(session: pytest.Session):
     """A large run's test loop goes without the cyclic GC: results stream in from the warm-up process and
     each full collection would walk all of them again (4 s of 1,000 domains' run). What the loop made lives
     until the end of the run: it joins the frozen generation, out of the way of pytest's collections at exit."""
-    run = session.config.stash[RUN_KEY]
-    pause = run.large and gc.isenabled()
+    with _collector_paused(session.config.stash[RUN_KEY].large):
+        return (yield)
+
+
+@contextmanager
+def _collector_paused(large: bool) -> Iterator[None]:
+    """No cyclic GC in a large run's phase (``large``); what the phase made joins the frozen generation."""
+    pause = large and gc.isenabled()
     if pause:
         gc.disable()
     try:
-        return (yield)
+        yield
     finally:
         if pause:
             gc.freeze()
@@ -347,9 +348,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if not run.records and run.engine is None:
         return
-    from .aside import beside
-    from .audit_html import write_audit_html
-    from .results import results_document, utc_now, write_results
+    from .results import utc_now
 
     settings = run.get_settings()
     meta = settings.metadata(started=run.started, finished=utc_now(), exitstatus=int(exitstatus))
@@ -362,13 +361,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     out = Path(session.config.getoption("reports"))
     if not out.is_absolute():
         out = Path(session.config.invocation_params.dir) / out
-    document = run.document = results_document(meta, run.records, consume=True)
-    run.records = document["results"]  # the same records, now citing the document's answers by number
-    aside = (QUIET_ABOVE < len(run.records) <= WRITE_BESIDE_UP_TO and run.engine is not None
-             and run.engine.warmup in ("process", "processes"))
-    with beside(lambda: write_results(out / "results.json", document), fork=aside):
-        write_audit_html(out / "audit.html", document)
-    run.results_path = out / "results.json"
+    # the document and the files go without the cyclic GC too (a 10,000-domain run spent 4.7 s in full
+    # collections outside its test loop), and what they made joins the frozen generation, which pytest's
+    # collections at exit skip
+    with _collector_paused(run.large):
+        from .outputs import write_reports
+
+        document = run.document = write_reports(meta, run.records, out, forked=meta["warmup"] in FORKED)
+        run.records = document["results"]  # the same records, now citing the document's answers by number
+        run.results_path = out / "results.json"
     if run.html_pointer is not None:
         from .htmlreport import write_pointer
 
