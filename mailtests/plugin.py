@@ -27,7 +27,6 @@ from .runkeys import QUIET_ABOVE, RECORD_PROPERTY, RUN_KEY
 from .session import Engine, Settings, SettingsError
 from .workers import mine, pack_records, worker_index
 
-FORKED = ("process", "processes")  # Engine.warmup of results computed in forked warm-up processes
 _NO_KEYWORDS: dict = {}  # the keywords of every compliance test's report (see pytest_runtest_makereport)
 _current_run: Run | None = None  # pytest_runtest_logreport gets no config: the run of the current session
 
@@ -367,7 +366,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     with _collector_paused(run.large):
         from .outputs import write_reports
 
-        document = run.document = write_reports(meta, run.records, out, forked=meta["warmup"] in FORKED)
+        forked = run.engine is not None and run.engine.forked is not None  # results from warm-up processes
+        document = run.document = write_reports(meta, run.records, out, forked=forked)
         run.records = document["results"]  # the same records, now citing the document's answers by number
         run.results_path = out / "results.json"
     if run.html_pointer is not None:

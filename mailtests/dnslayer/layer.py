@@ -17,7 +17,7 @@ from typing import Protocol
 import dns.name
 import dns.rdatatype
 
-from .answer import Answer
+from .answer import Answer, name_key
 from .resolver import Server, WireSource, ask
 
 OFFLINE = "OFFLINE"
@@ -213,12 +213,3 @@ def to_name(name: dns.name.Name | str) -> dns.name.Name:
 def _from_text(text: str) -> dns.name.Name:
     # Checks ask about the same few names many times (the domain, its MX hosts): parse each text once.
     return dns.name.from_text(text)
-
-
-def name_key(name: dns.name.Name) -> tuple[bytes, ...]:
-    """What the cache knows a name by: its labels, case-folded (RFC 4343), hashed in C.
-
-    Equal for names that compare equal, as ``dns.name.Name``'s own hash, which hashes
-    byte by byte in Python and was a tenth of a run's CPU time.
-    """
-    return tuple(label.lower() for label in name.labels)

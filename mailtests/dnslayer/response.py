@@ -30,7 +30,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.wire
 
-from .answer import Record, records_from_rrsets
+from .answer import Record, name_key, records_from_rrsets
 
 _HEADER = struct.Struct("!6H")
 _QUESTION = struct.Struct("!HH")
@@ -125,8 +125,7 @@ def _read(wire: bytes) -> Response:
             with parser.restrict_to(rdlength), dns.exception.ExceptionWrapper(dns.exception.FormError):
                 rdata = cls.from_wire_parser(rdclass_enum, rdtype_enum, parser, None)
             pos += rdlength
-            key = (tuple(label.lower() for label in owner.labels), rdtype, rdclass,
-                   rdata.covers() if rdtype == _RRSIG else 0)
+            key = (name_key(owner), rdtype, rdclass, rdata.covers() if rdtype == _RRSIG else 0)
             rrset = rrsets.get(key)
             if rrset is None:
                 rrsets[key] = [owner, ttl, [rdata], None]
