@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from .aside import beside
@@ -18,7 +19,7 @@ from .runkeys import QUIET_ABOVE
 WRITE_BESIDE_UP_TO = 100_000
 
 
-def write_reports(meta: dict, records: list[dict], out: Path, forked: bool) -> dict:
+def write_reports(meta: dict, records: Iterable[dict], out: Path, forked: bool) -> dict:
     """Write ``out``/results.json and ``out``/audit.html of ``records`` (which become the document's, citing its
     answers by number) and return the document. ``forked``: the results came from forked warm-up processes."""
     document = results_document(meta, records, consume=True)

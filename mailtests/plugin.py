@@ -22,6 +22,7 @@ from .grouping import DOMAIN_TEST, Selection, SuiteCheck, grouped, suite_check
 from .items import RESULT_KEY, CheckItem, DomainItem, run_lean
 from .largerun import make_large
 from .options import add_command_line_options, check_path_options
+from .record_store import RecordStore
 from .result import FAILING
 from .runkeys import QUIET_ABOVE, RECORD_PROPERTY, RUN_KEY
 from .session import Engine, Settings, SettingsError
@@ -39,7 +40,8 @@ class Run:
     started: str = ""
     settings: Settings | None = None
     engine: Engine | None = None
-    records: list[dict] = field(default_factory=list)
+    # every record of the run, packed until the reports are written (then the document's list of them)
+    records: RecordStore | list[dict] = field(default_factory=RecordStore)
     dns_stats: dict[str, int] = field(default_factory=lambda: {"sent": 0, "cached": 0})
     results_path: Path | None = None
     document: dict | None = None  # the results document once written: htmlreport reads its metadata

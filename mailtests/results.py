@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import platform
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -50,7 +50,7 @@ def summarize(records: list[dict]) -> dict[str, int]:
     return counts
 
 
-def results_document(run: dict, records: list[dict], consume: bool = False) -> dict:
+def results_document(run: dict, records: Iterable[dict], consume: bool = False) -> dict:
     """The one model behind results.json and audit.html, from records whose ``evidence`` holds the answers
     themselves (``Result.to_dict()``).
 
@@ -59,7 +59,8 @@ def results_document(run: dict, records: list[dict], consume: bool = False) -> d
     answer when :func:`mailtests.render.answer_key` says so: the plugin's records share
     answer dicts, records that crossed a process (xdist, a merge) hold equal copies.
     The given records are not changed: the document holds copies that cite indexes; with
-    ``consume`` the records themselves are made to cite indexes and become the document's.
+    ``consume`` the records themselves are made to cite indexes and become the document's. ``records`` is read
+    once (a :class:`mailtests.record_store.RecordStore` unpacks as it is read).
     """
     ordered = sorted(records, key=lambda r: (r["domain"], r["check"]))
     answers: list[dict] = []
@@ -88,7 +89,7 @@ def results_document(run: dict, records: list[dict], consume: bool = False) -> d
     return {
         "schema_version": SCHEMA_VERSION,
         "run": run,
-        "summary": summarize(records),
+        "summary": summarize(results),
         "answers": answers,
         **probes.tables,
         "results": results,

@@ -17,6 +17,8 @@ as before.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pytest
 
 from .catalog import BY_TEST_NAME, CHECKS
@@ -91,7 +93,7 @@ def make_scheduler(config: pytest.Config, log):
     return DomainShareScheduling(config, log)
 
 
-def pack_records(records: list[dict]) -> str:
+def pack_records(records: Iterable[dict]) -> str:
     """A worker's records for the controller, all at once: one JSON text, each DNS answer in it once.
 
     Sent with each test's report, every record crossed execnet's pure-Python serializer

@@ -60,6 +60,25 @@ def test_concurrent_askers_of_one_question_share_the_one_in_flight():
     assert len({id(a) for a in answers}) == 1
 
 
+def test_a_settled_question_keeps_its_answer_and_not_the_wait_for_it():
+    """The run's cache holds tens of thousands of questions: each keeps its answer alone (a Future, with its
+    condition and lock, was a third of a warm-up process's memory); a question whose fetch raised raises again."""
+    source = CountingSource({("example.com.", "A"): [rr("example.com.", "A", "192.0.2.1")]})
+    layer = DnsLayer(source)
+    answer = layer.query("example.com", "A")
+    assert list(layer._cache.values()) == [answer]
+    assert layer.query("EXAMPLE.COM.", "A") is answer
+
+    def broken(qname, rdtype):
+        raise OSError("no route")
+
+    source.query = broken
+    for _ in range(2):
+        with pytest.raises(OSError, match="no route"):
+            layer.query("example.org", "A")
+    assert (layer.sent, layer.cached) == (2, 2)
+
+
 def test_offline_without_zone_files_is_an_error_naming_the_name():
     layer = DnsLayer(None, zones=None, offline=True)
     answer = layer.query("mail.example.org", "A")
