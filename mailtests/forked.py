@@ -76,7 +76,7 @@ class ForkedWarmUp:
         self.keys = frozenset(pairs)
         self.results: dict[Key, Result] = {}
         self.answers: list = []  # every answer the child sent, by number
-        self.values: list = []  # detail values several results may share, by number
+        self.values: list = []  # detail values several results may share, by number (None once no result will)
         self.stats: dict = {}
         self.failure: str | None = None  # why the child stopped early, in words
         self._received = 0
@@ -143,6 +143,10 @@ class ForkedWarmUp:
             self.answers.extend(received(a) if type(a) is tuple else a for a in payload)
         elif kind == "values":
             self.values.extend(payload)
+        elif kind == "forget":  # values no later result cites: the results that did keep them (the run's records)
+            values = self.values
+            for number in payload:
+                values[number] = None
         elif kind == "result":
             key, fields, refs, values = payload
             domain, check, severity, outcome, message, details = fields
@@ -278,8 +282,11 @@ def _serve(out: BinaryIO, pairs: Sequence[Key], compute: Callable[[str, str], Re
         dump(("result", ((domain, check_id), fields, refs, values)))
         pending[domain] -= 1
         if not pending[domain]:
-            for key in made_by.pop(domain, ()):  # the parent has them; here they may go (a value shared
-                del numbers[key], kept[key]  # with a later domain is sent again: correct, if not shared)
+            made = made_by.pop(domain, ())  # the parent has them; here they may go (a value shared with a
+            if made:  # later domain is sent again: correct, if not shared), and there too: no later result cites
+                dump(("forget", [numbers.pop(key) for key in made]))  # these numbers again
+                for key in made:
+                    del kept[key]
             if done is not None:
                 done(domain)
 

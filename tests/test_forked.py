@@ -46,6 +46,19 @@ def test_results_come_back_in_any_order_asked_with_their_evidence():
     assert done == []  # ``done`` runs in the child, not here
 
 
+def test_a_shared_value_is_let_go_once_no_later_result_can_cite_it():
+    """The parent keeps a value its results share only until the domain that made it is done: the results
+    that cite it keep it (a run of 10,000 domains had half a million of them)."""
+    forked = ForkedWarmUp(PAIRS, verdict, workers=4)
+    try:
+        taken = [forked.result(pair) for pair in PAIRS]
+        forked.close()  # reads to the end of the stream
+    finally:
+        forked.close()
+    assert all(r.details["spf"] == TREE for r in taken)
+    assert forked.values and all(value is None for value in forked.values)
+
+
 def test_a_key_the_child_does_not_compute_is_left_to_the_caller():
     forked = ForkedWarmUp(PAIRS[:3], verdict, workers=2)
     try:

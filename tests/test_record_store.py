@@ -16,8 +16,9 @@ def domain_records(domain: str, shared_answers: list[dict], checks: int = 30) ->
     """A domain's records as the plugin makes them: the checks share the domain's answers and one details value."""
     own = answer(f"{domain}.", "192.0.2.1")
     tree = {"record": "v=spf1 -all", "includes": [{"name": f"_spf.{domain}", "lookups": 1}]}
-    return [{"domain": domain, "check": f"area.check-{i:02}", "severity": "must", "outcome": "pass" if i % 5 else "fail",
-             "message": f"check {i} of {domain} <b>as published</b>", "reference": "RFC 7208 §4.6.4",
+    return [{"domain": domain, "check": f"area.check-{i:02}", "severity": "must",
+             "outcome": "pass" if i % 5 else "fail", "message": f"check {i} of {domain} <b>as published</b>",
+             "reference": "RFC 7208 §4.6.4",
              "requirement": "The record must hold.", "evidence": [own, *shared_answers[: i % 3]],
              "details": {"tree": tree, "count": i, "names": [domain, f"mail.{domain}"]}}
             for i in range(checks)]
