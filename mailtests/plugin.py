@@ -22,7 +22,7 @@ from .grouping import DOMAIN_TEST, Selection, SuiteCheck, grouped, suite_check
 from .items import RESULT_KEY, CheckItem, DomainItem, run_lean
 from .largerun import make_large
 from .options import add_command_line_options, check_path_options
-from .record_store import RecordStore
+from .record_store import PACK_ABOVE, RecordStore
 from .result import FAILING
 from .runkeys import QUIET_ABOVE, RECORD_PROPERTY, RUN_KEY
 from .session import Engine, Settings, SettingsError
@@ -239,6 +239,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if not pairs or session.config.option.collectonly:
         return
     run = session.config.stash[RUN_KEY]
+    if len(pairs) > PACK_ABOVE and isinstance(run.records, RecordStore):
+        run.records.pack_from_now()
     engine = run.get_engine()
     dead = engine.check_resolvers()
     if dead:
