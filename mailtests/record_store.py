@@ -5,7 +5,7 @@ written from all of them. As dicts they were the largest part of pytest's proces
 10,000 domains, and they were largest at the end of the test loop, while the two warm-up
 processes (:mod:`mailtests.forked_pair`) were at their largest too. So a run of more than
 :data:`PACK_ABOVE` results keeps each test's records (a domain's, in a large run) as one
-pickle, compressed at zlib's fastest level: about 200 bytes a record instead of 1.5 KB.
+pickle: about 400 bytes a record instead of 1.5 KB.
 The values a test's records share (a domain's SPF tree, cited by six checks) stay shared
 through pickle's memo; the DNS answers that records cite, shared by many tests (a
 provider's name servers, by every domain it serves), are kept once, in the store's
@@ -14,17 +14,16 @@ table, and a packed record cites them by number.
 Reading the store gives each record back as a new dict whose ``evidence`` holds the very
 answer dicts it was given, so :func:`mailtests.results.results_document` numbers each
 answer once, as before, and a check's id, reference and requirement are one string each
-again. pickle and zlib are the standard library's; no library keeps a list of dicts packed.
+again. pickle is the standard library's; no library keeps a list of dicts packed. Not compressed: zlib's
+fastest level made the packs 3 times smaller, but took twice as long as the pickling, and a run's CPU is its
+time (both cores are busy in a large run).
 """
 
 from __future__ import annotations
 
 import pickle
-import zlib
 from collections.abc import Iterable, Iterator
 
-#: zlib's fastest level: at 1,000 domains 4 times smaller than the pickles, for a fraction of a second of the run.
-LEVEL = 1
 #: A run of more results than this packs them (:meth:`RecordStore.pack_from_now`). Below, the dicts take less than
 #: about 150 MiB, and unpacking them at the run's end would cost more time (0.5 s at 1,000 domains) than they
 #: are worth in memory.
@@ -59,7 +58,7 @@ class RecordStore:
             return
         packed = [self._citing(record) for record in records]
         if packed:
-            self._batches.append(zlib.compress(pickle.dumps(packed, protocol=pickle.HIGHEST_PROTOCOL), LEVEL))
+            self._batches.append(pickle.dumps(packed, protocol=pickle.HIGHEST_PROTOCOL))
             self._count += len(packed)
 
     def append(self, record: dict) -> None:
@@ -86,7 +85,7 @@ class RecordStore:
             if isinstance(batch, list):
                 yield from batch
                 continue
-            for record in pickle.loads(zlib.decompress(batch)):
+            for record in pickle.loads(batch):
                 refs = record.get("evidence")
                 if refs:
                     record["evidence"] = [answers[i] for i in refs]
