@@ -50,7 +50,7 @@ def test_an_empty_store_is_false_and_reads_nothing():
     store = RecordStore()
     store.extend([])
     assert not store and len(store) == 0 and list(store) == []
-    store.append({"domain": "example.com", "check": "mx.present", "outcome": "pass", "evidence": []})
+    store.extend([{"domain": "example.com", "check": "mx.present", "outcome": "pass", "evidence": []}])
     assert store and list(store) == [{"domain": "example.com", "check": "mx.present", "outcome": "pass",
                                       "evidence": []}]
 
