@@ -38,3 +38,11 @@ def make_large(config: pytest.Config) -> None:
         from .htmlreport import stand_down
 
         run.html_pointer = stand_down(config)
+
+
+def html_rows(config: pytest.Config, large: bool) -> bool:
+    """Whether pytest-html writes a row per test in this run (its rows read the records from the test reports):
+    ``--html`` is given, and the run is not ``large`` or ``--html`` is on the command line (:func:`make_large`).
+    Asked in an xdist worker, where pytest-html is off (the controller writes the report)."""
+    return (config.pluginmanager.hasplugin("mailtests-html") and bool(config.getoption("htmlpath", None))
+            and (not large or chose(config, "--html", ini=False)))

@@ -20,7 +20,7 @@ from .catalog import AREAS, BY_TEST_NAME
 from .escaping import terminal
 from .grouping import DOMAIN_TEST, Selection, SuiteCheck, grouped, suite_check
 from .items import RESULT_KEY, CheckItem, DomainItem, run_lean
-from .largerun import make_large
+from .largerun import html_rows, make_large
 from .options import add_command_line_options, check_path_options
 from .record_store import PACK_ABOVE, RecordStore
 from .result import FAILING
@@ -239,7 +239,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if not pairs or session.config.option.collectonly:
         return
     run = session.config.stash[RUN_KEY]
-    if len(pairs) > PACK_ABOVE and isinstance(run.records, RecordStore):
+    collected = len(pairs)
+    if collected > PACK_ABOVE and isinstance(run.records, RecordStore):
         run.records.pack_from_now()
     engine = run.get_engine()
     dead = engine.check_resolvers()
@@ -260,10 +261,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         # an xdist worker runs beside others already: threads, no process of its own
         engine.warm_up(pairs, "threads" if hasattr(session.config, "workerinput") else mode,
                        session.config.getoption("warmup_processes"))
-    if len(pairs) > QUIET_ABOVE:
+    large = collected > QUIET_ABOVE  # as the controller of xdist's workers judges it: by all the tests
+    if large:
         make_large(session.config)
     if hasattr(session.config, "workerinput"):
-        run.bulk = not session.config.pluginmanager.hasplugin("mailtests-html") or run.html_pointer is not None
+        run.bulk = not html_rows(session.config, large)
     # So do the answers and results of a warm-up in threads (later full collections, and pytest's gc.collect() at
     # exit, no longer walk them)
     gc.freeze()
