@@ -40,7 +40,8 @@ class Run:
     started: str = ""
     settings: Settings | None = None
     engine: Engine | None = None
-    # every record of the run, packed until the reports are written (then the document's list of them)
+    # every record of the run, packed in a large one (record_store.PACK_ABOVE); once the reports are written, the
+    # document's list of them
     records: RecordStore | list[dict] = field(default_factory=RecordStore)
     dns_stats: dict[str, int] = field(default_factory=lambda: {"sent": 0, "cached": 0})
     results_path: Path | None = None
