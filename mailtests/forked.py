@@ -282,9 +282,11 @@ def _serve(out: BinaryIO, pairs: Sequence[Key], compute: Callable[[str, str], Re
         dump(("result", ((domain, check_id), fields, refs, values)))
         pending[domain] -= 1
         if not pending[domain]:
-            made = made_by.pop(domain, ())  # the parent has them; here they may go (a value shared with a
-            if made:  # later domain is sent again: correct, if not shared), and there too: no later result cites
-                dump(("forget", [numbers.pop(key) for key in made]))  # these numbers again
+            # Every result of the domain is sent: the values it made may go here (one a later domain shares is
+            # sent again: correct, if not shared), and in the parent too, as no later result cites their numbers.
+            made = made_by.pop(domain, ())
+            if made:
+                dump(("forget", [numbers.pop(key) for key in made]))
                 for key in made:
                     del kept[key]
             if done is not None:

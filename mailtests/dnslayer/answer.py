@@ -37,6 +37,7 @@ def chain_trouble(chain: list[dns.name.Name] | tuple[dns.name.Name, ...]) -> str
     return (f"a CNAME chain longer than the {len(chain) - 1} steps followed ({path} -> ...): resolvers stop "
             "following such a chain, so it leads nowhere")
 
+
 def name_key(name: dns.name.Name) -> tuple[bytes, ...]:
     """What the run's caches know a name by: its labels, case-folded (RFC 4343), hashed in C.
 
