@@ -32,6 +32,9 @@ import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
+import dns.name
+
+from .dnslayer.answer import name_text
 from .forked import ForkedWarmUp, Key
 from .result import Result
 
@@ -94,7 +97,7 @@ class Peer:
         threading.Thread(target=self._read, name="mailtests-peer-reader", daemon=True).start()
 
     def owns(self, name) -> bool:
-        return owner_of(name.to_text() if hasattr(name, "to_text") else str(name), self.owners) == self.me
+        return owner_of(name_text(name) if isinstance(name, dns.name.Name) else str(name), self.owners) == self.me
 
     def ask(self, method: str, *args):
         """The other process's answer to ``<target>.<name>(*args)`` (``method``: ``dns.query``, ``probes.smtp``...),

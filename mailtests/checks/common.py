@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import dns.name
 import dns.rdatatype
 
-from ..dnslayer.answer import MAX_CNAME_CHAIN, Answer, chain_trouble
+from ..dnslayer.answer import MAX_CNAME_CHAIN, Answer, chain_trouble, name_text
 from ..result import DnsFailure
 from .context import Context
 
@@ -84,7 +84,7 @@ def spf_records(ctx: Context, name: dns.name.Name | str) -> list[str]:
 
 def display(name: dns.name.Name | str) -> str:
     """A name as a message shows it: without the final dot, so that a sentence can end after it."""
-    return name.to_text(omit_final_dot=True) if isinstance(name, dns.name.Name) else str(name).rstrip(".")
+    return name_text(name, omit_final_dot=True) if isinstance(name, dns.name.Name) else str(name).rstrip(".")
 
 
 def names(hosts) -> str:
