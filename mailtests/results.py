@@ -20,13 +20,25 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+import orjson
+
 from .probe_evidence import ProbeTables
 from .render import answer_key
 
 SCHEMA_VERSION = 3
 
-#: One encoder for the whole file: ``encode`` of a dict or list without ``indent`` runs the C encoder.
+#: The stdlib's encoder, for what orjson refuses: ``encode`` of a dict or list without ``indent`` runs its C encoder.
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
+def encoded(value: object) -> bytes:
+    """``value`` as compact JSON in UTF-8: by orjson (2.5 times faster than the stdlib's C encoder on the run's
+    records: 0.25 against 0.63 s for 1,000 domains' 61,000 records, plus 0.15 s for the stdlib's text to become
+    UTF-8), or by the stdlib where orjson refuses (keys that are not strings, integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError
+        return _ENCODER.encode(value).encode("utf-8")
 
 
 def utc_now() -> str:
@@ -105,22 +117,21 @@ def evidence_of(document: dict, record: dict) -> list[dict]:
 def write_results(path: Path, document: dict) -> Path:
     """Write results.json atomically (a reader never sees half a file).
 
-    Compact but readable with ``less``: each top-level key on its own line, and in
-    ``answers`` and ``results`` one answer or record a line. Each item is encoded by
-    the C encoder (``json.dump`` to a file, or with ``indent``, runs the pure-Python one).
+    Compact but readable with ``less``: each top-level key on its own line (``"key": ``, as
+    :mod:`mailtests.merge_stream` reads it), and in ``answers`` and ``results`` one answer or
+    record a line, each encoded by itself (:func:`encoded`).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    encode = _ENCODER.encode
-    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+    with open(tmp, "wb") as fh:
         for n, (key, value) in enumerate(document.items()):
-            fh.write(("{" if n == 0 else ",\n") + encode(key) + ": ")
+            fh.write((b"{" if n == 0 else b",\n") + encoded(key) + b": ")
             if isinstance(value, list) and value:
-                fh.write("[\n")
-                fh.writelines((",\n" if i else "") + encode(item) for i, item in enumerate(value))
-                fh.write("\n]")
+                fh.write(b"[\n")
+                fh.writelines((b",\n" if i else b"") + encoded(item) for i, item in enumerate(value))
+                fh.write(b"\n]")
             else:
-                fh.write(encode(value))
-        fh.write("}\n" if document else "{}\n")
+                fh.write(encoded(value))
+        fh.write(b"}\n" if document else b"{}\n")
     os.replace(tmp, path)
     return path

@@ -93,25 +93,28 @@ def make_scheduler(config: pytest.Config, log):
     return DomainShareScheduling(config, log)
 
 
-def pack_records(records: Iterable[dict]) -> str:
-    """A worker's records for the controller, all at once: one JSON text, each DNS answer in it once.
+def pack_records(records: Iterable[dict]) -> bytes:
+    """A worker's records for the controller, all at once: one JSON text (UTF-8), each DNS answer in it once.
 
     Sent with each test's report, every record crossed execnet's pure-Python serializer
     with its answers, answers the checks of a domain share each copied again; the
     terminal's reports need no record. (Not when pytest-html writes its per-test report:
     its rows read the records from the reports.)"""
-    import json
-
-    from .results import results_document
+    from .results import encoded, results_document
 
     document = results_document({}, records, consume=True)
-    return json.dumps({"answers": document["answers"], "results": document["results"]}, ensure_ascii=False)
+    return encoded({"answers": document["answers"], "results": document["results"]})
 
 
-def unpack_records(text: str) -> list[dict]:
+def unpack_records(text: bytes | str) -> list[dict]:
     """The records of :func:`pack_records`, their evidence the answers again."""
     import json
 
-    document = json.loads(text)
+    import orjson
+
+    try:
+        document = orjson.loads(text)
+    except orjson.JSONDecodeError:  # what the stdlib wrote where orjson refused (e.g. NaN)
+        document = json.loads(text)
     answers = document["answers"]
     return [{**r, "evidence": [answers[i] for i in r["evidence"]]} for r in document["results"]]

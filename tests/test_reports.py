@@ -225,6 +225,20 @@ def test_results_json_is_one_line_per_answer_and_record_and_reads_back(run: Run,
     assert not tmp_path.joinpath("results.json.tmp").exists()
 
 
+def test_results_json_holds_what_orjson_refuses_and_hostile_text_as_the_stdlib_reads_it(tmp_path: Path) -> None:
+    """Records are encoded by orjson; a record orjson refuses (a key that is not a string, an integer past 64
+    bits) is encoded by the stdlib instead, and text from the network (control characters, line separators,
+    markup, non-ASCII) reads back unchanged."""
+    hostile = "a\x00b\x1b[31m\u2028\u2029<script>\"\\ é 😀"
+    document = {"schema_version": SCHEMA_VERSION, "run": {"note": hostile},
+                "answers": [{"name": hostile, "records": [{"data": hostile, "ttl": 2**63}]}],
+                "results": [{"domain": "example.com", "details": {7: "int key", "big": 2**70, "f": 0.1}},
+                            {"domain": hostile, "details": {}}]}
+    text = write_results(tmp_path / "results.json", document).read_text(encoding="utf-8")
+    assert json.loads(text) == json.loads(json.dumps(document))
+    assert text.split("\n")[-4] == '{"domain": "example.com", "details": {"7": "int key", "big": %d, "f": 0.1}},' % 2**70
+
+
 def test_audit_names_every_domain_and_check_and_counts_as_results_json(run: Run) -> None:
     found = scan(run.audit)
     records = run.document["results"]
