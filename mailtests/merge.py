@@ -15,12 +15,11 @@ code 2, and writes nothing.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from .audit_html import write_audit_html
 from .probe_evidence import inline
-from .results import SCHEMA_VERSION, evidence_of, results_document, write_results
+from .results import SCHEMA_VERSION, decoded, evidence_of, results_document, write_results
 
 #: Exit codes, as pytest's: all passed, some failed, and (for the merge) unusable input.
 OK, FAILED, USAGE = 0, 1, 2
@@ -34,10 +33,10 @@ class MergeError(Exception):
 def load_shard(path: Path) -> dict:
     """One shard's results document, checked for the keys the merge reads."""
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        document = decoded(Path(path).read_bytes())
     except OSError as exc:
         raise MergeError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # not UTF-8, or not JSON
         raise MergeError(f"{path}: not a results.json document: {exc}") from None
     if not isinstance(document, dict) or not isinstance(document.get("run"), dict) or not isinstance(
             document.get("results"), list):

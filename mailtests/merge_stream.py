@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .merge import FAILED, FAILING, OK, MergeError, merge_run
-from .results import SCHEMA_VERSION
+from .results import SCHEMA_VERSION, decoded, encoded
 
 #: Above this many records a streamed merge writes no audit.html.
 AUDIT_HTML_UP_TO = 200_000
@@ -58,8 +58,8 @@ class _Shard:
         self._check()
 
     def _value(self, line: bytes):
-        text = line.decode("utf-8").rstrip("\r\n")
-        return json.loads(text[:-1] if text.endswith(",") else text)
+        line = line.rstrip(b"\r\n")
+        return decoded(line[:-1] if line.endswith(b",") else line)
 
     def _read_header(self) -> None:
         first = self.fh.readline()
@@ -101,8 +101,8 @@ class _Shard:
     def _read_whole(self) -> None:
         self.fh.close()
         try:
-            document = json.loads(Path(self.path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            document = decoded(Path(self.path).read_bytes())
+        except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
             raise MergeError(f"{self.path}: not a results.json document: {exc}") from None
         if not isinstance(document, dict):
             raise MergeError(f"{self.path}: not a results.json document (no `run` and `results`)")
@@ -142,9 +142,7 @@ class _Shard:
     def answer_lines(self) -> Iterator[bytes]:
         """The shard's answers, each as one line of JSON text (UTF-8, no line end)."""
         if self.whole is not None:
-            encoder = json.JSONEncoder(ensure_ascii=False)
-            for answer in self.whole["answers"]:
-                yield encoder.encode(answer).encode("utf-8")
+            yield from map(encoded, self.whole["answers"])
             return
         with open(self.path, "rb") as fh:
             for line in fh:
@@ -203,9 +201,8 @@ def merge_streaming(out_dir: Path, shard_paths: list[Path], audit_html: bool = T
         body = out / "results.json.records.tmp"
         counts = {k: 0 for k in ("pass", "fail", "warn", "skip", "error")}
         failing = failing_regression = changes = records = 0
-        encode = json.JSONEncoder(ensure_ascii=False).encode
         try:
-            with open(body, "w", encoding="utf-8", newline="\n") as fh:
+            with open(body, "wb") as fh:
                 previous: tuple[tuple[str, str], int] | None = None
                 streams = [_keyed(s, i, offsets[i]) for i, s in enumerate(shards)]
                 for key, index, record in heapq.merge(*streams, key=lambda item: item[0]):
@@ -218,7 +215,7 @@ def merge_streaming(out_dir: Path, shard_paths: list[Path], audit_html: bool = T
                     failing += outcome in FAILING
                     failing_regression += outcome in FAILING and record.get("change") == "regression"
                     changes += "change" in record
-                    fh.write((",\n" if records else "") + encode(record))
+                    fh.write((b",\n" if records else b"") + encoded(record))
                     records += 1
             regression_only = run.get("fail_on", "any") == "regression" and changes
             run["exitstatus"] = FAILED if (failing_regression if regression_only else failing) else OK
@@ -234,7 +231,7 @@ def merge_streaming(out_dir: Path, shard_paths: list[Path], audit_html: bool = T
     if header["audit_html"]:
         from .audit_html import write_audit_html
 
-        write_audit_html(out / "audit.html", json.loads((out / "results.json").read_text(encoding="utf-8")))
+        write_audit_html(out / "audit.html", decoded((out / "results.json").read_bytes()))
     return header, run["exitstatus"]
 
 

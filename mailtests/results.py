@@ -114,6 +114,15 @@ def evidence_of(document: dict, record: dict) -> list[dict]:
     return [answers[i] for i in record.get("evidence") or ()]
 
 
+def decoded(text: bytes | str):
+    """JSON text read by orjson (3 to 4 times faster than the stdlib), or by the stdlib where orjson refuses what
+    the stdlib reads (``NaN``, ``Infinity``); raises ``ValueError`` for text neither reads."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def write_results(path: Path, document: dict) -> Path:
     """Write results.json atomically (a reader never sees half a file).
 

@@ -108,13 +108,8 @@ def pack_records(records: Iterable[dict]) -> bytes:
 
 def unpack_records(text: bytes | str) -> list[dict]:
     """The records of :func:`pack_records`, their evidence the answers again."""
-    import json
+    from .results import decoded
 
-    import orjson
-
-    try:
-        document = orjson.loads(text)
-    except orjson.JSONDecodeError:  # what the stdlib wrote where orjson refused (e.g. NaN)
-        document = json.loads(text)
+    document = decoded(text)
     answers = document["answers"]
     return [{**r, "evidence": [answers[i] for i in r["evidence"]]} for r in document["results"]]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import json
+import math
 import os
 import re
 import subprocess
@@ -27,7 +28,7 @@ from mailtests.audit_html import render_audit, write_audit_html
 from mailtests.catalog import CHECKS
 from mailtests.htmlreport import _escaped, environment, row_cells
 from mailtests.render import anchor, answer_key, record_html
-from mailtests.results import SCHEMA_VERSION, evidence_of, results_document, write_results
+from mailtests.results import SCHEMA_VERSION, decoded, evidence_of, results_document, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "mailtests" / "data" / "results.schema.json"
@@ -239,6 +240,16 @@ def test_results_json_holds_what_orjson_refuses_and_hostile_text_as_the_stdlib_r
     # the stdlib's layout (a space after each colon and comma): this record was not orjson's
     stdlib = json.dumps(document["results"][0], ensure_ascii=False)
     assert text.split("\n")[-4] == stdlib + ","
+
+
+def test_results_json_is_read_by_orjson_or_the_stdlib() -> None:
+    """What the stdlib reads and orjson refuses (NaN, from an older writer) is read; what neither reads raises a
+    ValueError, which the merge reports as a shard that is not a results.json document."""
+    assert decoded(b'{"a": [1, "\xc3\xa9"]}') == decoded('{"a": [1, "é"]}') == {"a": [1, "é"]}
+    assert math.isnan(decoded(b'{"a": NaN}')["a"])
+    for broken in (b"\xff", b'{"a": ', b""):
+        with pytest.raises(ValueError):
+            decoded(broken)
 
 
 def test_audit_names_every_domain_and_check_and_counts_as_results_json(run: Run) -> None:
