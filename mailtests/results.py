@@ -33,8 +33,9 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 def encoded(value: object) -> bytes:
     """``value`` as compact JSON in UTF-8: by orjson (2.5 times faster than the stdlib's C encoder on the run's
-    records: 0.25 against 0.63 s for 1,000 domains' 61,000 records, plus 0.15 s for the stdlib's text to become
-    UTF-8), or by the stdlib where orjson refuses (keys that are not strings, integers beyond 64 bits)."""
+    items: 0.26 against 0.63 s for 1,000 domains' 61,003 records and 17,571 answers, plus 0.15 s for the stdlib's
+    text to become UTF-8), or by the stdlib where orjson refuses (keys that are not strings, integers beyond 64
+    bits)."""
     try:
         return orjson.dumps(value)
     except TypeError:  # orjson.JSONEncodeError
@@ -115,8 +116,9 @@ def evidence_of(document: dict, record: dict) -> list[dict]:
 
 
 def decoded(text: bytes | str):
-    """JSON text read by orjson (3 to 4 times faster than the stdlib), or by the stdlib where orjson refuses what
-    the stdlib reads (``NaN``, ``Infinity``); raises ``ValueError`` for text neither reads."""
+    """JSON text read by orjson (1.3 times faster than the stdlib on a 1,000-domain results.json's lines), or by
+    the stdlib where orjson refuses what the stdlib reads (``NaN``, ``Infinity``); raises ``ValueError`` for text
+    neither reads."""
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:

@@ -100,7 +100,7 @@ def test_a_damaged_message_is_refused_as_dnspython_refuses_it(answer, authority,
         theirs = _theirs(wire)
     except Exception:
         theirs = None
-    if wire[2] & dns.flags.TC >> 8:  # a flip set TC: the reader stops after the question, the asker goes to TCP
+    if wire[2] & (dns.flags.TC >> 8):  # a flip set TC: the reader stops after the question, the asker goes to TCP
         if theirs is not None:
             assert _ours(wire) == (*theirs[:4], (), (), ())
         return
