@@ -24,7 +24,6 @@ says so and results.json is the report.
 from __future__ import annotations
 
 import heapq
-import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -85,7 +84,7 @@ class _Shard:
                 self.records_from = self.fh.tell()
                 return
             else:
-                self.header[key] = json.loads(rest.rstrip().rstrip(","))
+                self.header[key] = decoded(rest.rstrip().rstrip(","))
 
     def _skip_list(self, rest: str) -> int:
         """Count the items of a list written one a line (``[`` ... ``]``), leaving the file after it."""
@@ -237,11 +236,10 @@ def merge_streaming(out_dir: Path, shard_paths: list[Path], audit_html: bool = T
 
 def _assemble(path: Path, run: dict, counts: dict, shards: list[_Shard], body: Path, records: int) -> None:
     """results.json from its parts, in the layout of :func:`mailtests.results.write_results`, atomically."""
-    encode = json.JSONEncoder(ensure_ascii=False).encode
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as fh:
-        head = f'{{"schema_version": {SCHEMA_VERSION},\n"run": {encode(run)},\n"summary": {encode(counts)},\n'
-        fh.write(head.encode("utf-8") + b'"answers": [')
+        fh.write(b'{"schema_version": ' + encoded(SCHEMA_VERSION) + b',\n"run": ' + encoded(run) + b',\n"summary": '
+                 + encoded(counts) + b',\n"answers": [')
         first = True
         for shard in shards:
             for line in shard.answer_lines():
