@@ -128,8 +128,10 @@ def sharded_run(bench, domains: Path, shards: int, single: dict | None) -> None:
 
 def header(path: Path) -> dict:
     """``run`` and ``summary`` of a results.json written one item a line (``write_results``), without reading
-    the rest: a merged file of 100,000 domains is 5 GB."""
+    the rest: a merged file of 100,000 domains is 5 GB. Empty when the file is missing (a shard that failed)."""
     found: dict = {}
+    if not path.exists():
+        return found
     with open(path, "rb") as fh:
         for line in fh:
             key, colon, value = line.partition(b":")

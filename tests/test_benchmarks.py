@@ -123,7 +123,6 @@ def test_a_quick_benchmark_prints_every_row(tmp_path: Path) -> None:
         assert any(t.startswith("- met: " + held) for t in targets), (held, targets)
 
 
-
 @pytest.mark.skipif(os.geteuid() != 0 or not (shutil.which("named") and shutil.which("unbound")),
                     reason="the benchmark runs the DNS lab: root, bind9 and unbound")
 def test_a_sharded_only_benchmark_runs_the_shards_and_checks_their_merge(tmp_path: Path) -> None:
@@ -135,7 +134,7 @@ def test_a_sharded_only_benchmark_runs_the_shards_and_checks_their_merge(tmp_pat
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     table = [line.split(" | ")[0].lstrip("| ") for line in run.stdout.splitlines() if line.startswith("| ")]
     assert table[1:] == ["suite, shard 1/2", "suite, shard 2/2", "mailtests merge of the 2 shards",
-                     "sharded run: 2 machines in parallel (the slowest shard + the merge)"]
+                         "sharded run: 2 machines in parallel (the slowest shard + the merge)"]
     targets = [line for line in run.stdout.splitlines() if line.startswith(("- met: ", "- MISSED: "))]
     assert any(t.startswith("- met: 2 shards of about 10 domains: each domain in one shard") for t in targets), targets
     heads = [header(tmp_path / folder / "results.json") for folder in ("shard1", "shard2", "merged")]
@@ -145,6 +144,7 @@ def test_a_sharded_only_benchmark_runs_the_shards_and_checks_their_merge(tmp_pat
                                    for key in heads[2]["summary"]}
     whole = json.loads((tmp_path / "merged" / "results.json").read_text())
     assert {"run": whole["run"], "summary": whole["summary"]} == heads[2]
+
 
 def test_domains_publish_dmarc_and_dkim_as_providers_have_them(tmp_path: Path) -> None:
     """At small size: provider customers CNAME a shared key and may report to the provider, which authorizes them;
