@@ -87,12 +87,12 @@ def sharded_run(bench, domains: Path, shards: int, single: dict | None) -> None:
 
     walls, peaks, paths, heads = [], [], [], []
     for k in range(1, shards + 1):
-        row, _, _ = bench.suite(f"suite, shard {k}/{shards}", domains, f"--shard={k}/{shards}", "-p", "no:html",
-                                per=0, reports=f"shard{k}")
+        row, document, _ = bench.suite(f"suite, shard {k}/{shards}", domains, f"--shard={k}/{shards}", "-p",
+                                       "no:html", per=0, reports=f"shard{k}")
         walls.append(row.wall or 0)
         peaks.append(row.tree_mib or 0)
         paths.append(bench.work / f"shard{k}" / "results.json")
-        heads.append(header(paths[-1]))
+        heads.append({key: document[key] for key in ("run", "summary")} if document else {})
     out = bench.work / "merged"
     m = measure([sys.executable, "-m", "mailtests", "merge", str(out), *map(str, paths)], bench.work)
     merged_path = out / "results.json"
@@ -103,7 +103,7 @@ def sharded_run(bench, domains: Path, shards: int, single: dict | None) -> None:
         bench.target(f"{shards} shards merged give the single run's results", same,
                      "compared results.json records minus times and TTLs")
     else:
-        merged_head = header(merged_path) if merged_path.exists() else {}
+        merged_head = header(merged_path)
         summed = {key: sum(h.get("summary", {}).get(key, 0) for h in heads)
                   for key in ("pass", "fail", "warn", "skip", "error")}
         counted = sum(h.get("run", {}).get("domains", 0) for h in heads)
@@ -127,16 +127,11 @@ def sharded_run(bench, domains: Path, shards: int, single: dict | None) -> None:
 
 
 def header(path: Path) -> dict:
-    """``run`` and ``summary`` of a results.json written one item a line (``write_results``), without reading
-    the rest: a merged file of 100,000 domains is 5 GB. Empty when the file is missing (a shard that failed)."""
-    found: dict = {}
+    """``run`` and ``summary`` of a results.json, read as the streamed merge reads them (not the whole file: a
+    merged file of 100,000 domains is 5 GB). Empty when the file is missing (a run or merge that failed)."""
+    from mailtests.merge_stream import read_header
+
     if not path.exists():
-        return found
-    with open(path, "rb") as fh:
-        for line in fh:
-            key, colon, value = line.partition(b":")
-            if key in (b'"run"', b'"summary"') and colon:
-                found[key.strip(b'"').decode()] = json.loads(value.rstrip(b",\r\n"))
-            if len(found) == 2 or line.startswith(b'"answers"'):
-                break
-    return found
+        return {}
+    found = read_header(path)
+    return {key: found[key] for key in ("run", "summary") if key in found}

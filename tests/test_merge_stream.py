@@ -51,6 +51,18 @@ def test_a_shard_in_another_json_layout_is_read_whole(tmp_path: Path) -> None:
         merge_documents([read(p) for p in paths], paths))
 
 
+
+def test_the_header_is_read_without_the_answers_and_records(tmp_path: Path) -> None:
+    """``read_header`` gives what precedes ``answers`` as the whole file has it, and refuses another layout."""
+    paths = write_shards(tmp_path / "in", 2, 3)
+    merge_streaming(tmp_path / "out", paths)
+    for path in [*paths, tmp_path / "out" / "results.json"]:
+        whole = read(path)
+        assert merge_stream.read_header(path) == {key: whole[key] for key in ("schema_version", "run", "summary")}
+    paths[1].write_text(json.dumps(read(paths[1]), indent=2), encoding="utf-8")
+    with pytest.raises(ValueError, match="not in the layout write_results writes"):
+        merge_stream.read_header(paths[1])
+
 def test_a_record_in_two_shards_or_a_bad_index_is_refused(tmp_path: Path) -> None:
     paths = write_shards(tmp_path / "in", 2, 2)
     doc = read(paths[1])
